@@ -1,0 +1,47 @@
+# The two commands of the README are `make demo` and `make test`; both create the
+# virtual environment when it is missing. Nothing here needs more than Python 3.11
+# and the package registries.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.cod360-installed
+# Runs of `make demo` are kept here so that `make ui` shows them.
+export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
+
+.PHONY: venv demo test ui webhooks lint format docs clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+demo: venv  ## generate the sample store and materialize every asset into data/warehouse.duckdb
+	@mkdir -p $(DAGSTER_HOME)
+	$(BIN)/cod360 demo
+
+test: venv  ## the whole test suite (unit, ingestion, end-to-end on a small sample store)
+	$(BIN)/pytest
+
+ui: venv  ## the Dagster UI on http://127.0.0.1:3000
+	@mkdir -p $(DAGSTER_HOME)
+	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+webhooks: venv  ## the signed webhook receiver on http://127.0.0.1:8090
+	$(BIN)/python -m connectors.webhooks --host 127.0.0.1 --port 8090
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+docs: venv  ## dbt docs on http://127.0.0.1:8080 (builds the warehouse first if needed)
+	cd dbt_project && ../$(BIN)/dbt docs generate --profiles-dir . && ../$(BIN)/dbt docs serve --profiles-dir . --port 8080
+
+clean:
+	rm -rf data/warehouse.duckdb data/landing data/sample_truth dbt_project/target dbt_project/logs
