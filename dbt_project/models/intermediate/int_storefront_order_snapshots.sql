@@ -1,0 +1,36 @@
+{{ config(materialized='view') }}
+
+with
+
+shopify as (select * from {{ ref('stg_shopify__orders') }}),
+
+woocommerce as (select * from {{ ref('stg_woocommerce__orders') }}),
+
+youcan as (select * from {{ ref('stg_youcan__orders') }}),
+
+tiktok as (select * from {{ ref('stg_tiktok__leads') }}),
+
+unioned as (
+    {% for relation in ['shopify', 'woocommerce', 'youcan', 'tiktok'] %}
+    select
+        order_ref, platform, platform_order_id, order_number, placed_at, updated_at, raw_status,
+        cancel_reason, payment_method, phone_raw, email, customer_name, city_raw, address,
+        total_amount, currency, item_count, record_id, source_file, line_number, loaded_at
+    from {{ relation }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+status_map as (select * from {{ ref('storefront_status_map') }}),
+
+final as (
+    select
+        unioned.*,
+        coalesce(status_map.canonical_status, 'unknown') as storefront_status
+    from unioned
+    left join status_map
+        on unioned.platform = status_map.platform
+        and unioned.raw_status = status_map.raw_status
+)
+
+select * from final

@@ -1,0 +1,64 @@
+with
+
+source as (
+    select * from {{ source('raw', 'tiktok_leads') }}
+),
+
+answers as (
+    -- One row per lead and form question.
+    select
+        record_id,
+        lower(field ->> '$.name') as question,
+        (field -> '$.values') ->> '$[0]' as answer
+    from source, unnest(cast(payload -> '$.field_data' as json[])) as answers (field)
+),
+
+pivoted as (
+    select
+        record_id,
+        max(case when question in ('full_name', 'name') then answer end) as customer_name,
+        max(case when question in ('phone_number', 'phone') then answer end) as phone_raw,
+        max(case when question = 'email' then answer end) as email,
+        max(case when question = 'city' then answer end) as city_raw,
+        max(case when question in ('address', 'street_address') then answer end) as address,
+        max(case when question = 'offer' then answer end) as offer
+    from answers
+    group by record_id
+),
+
+final as (
+    select
+        'tiktok:' || (source.payload ->> '$.lead_id') as order_ref,
+        source.payload ->> '$.lead_id' as platform_order_id,
+        'tiktok' as platform,
+        source.payload ->> '$.lead_id' as order_number,
+        {{ iso_or_epoch_to_utc("source.payload ->> '$.create_time'") }} as placed_at,
+        {{ iso_or_epoch_to_utc("source.payload ->> '$.create_time'") }} as updated_at,
+        -- A lead is an order intent waiting for its confirmation call.
+        'lead' as raw_status,
+        cast(null as varchar) as cancel_reason,
+        'cod' as payment_method,
+        pivoted.phone_raw,
+        pivoted.email,
+        pivoted.customer_name,
+        pivoted.city_raw,
+        pivoted.address,
+        -- The offer answer carries the price: "2 x Sérum éclat - 298 MAD".
+        try_cast(regexp_extract(pivoted.offer, '([0-9]+(?:[.,][0-9]+)?)\s*(?:MAD|DH|dhs?)', 1) as decimal(12, 2))
+            as total_amount,
+        'MAD' as currency,
+        coalesce(try_cast(regexp_extract(pivoted.offer, '^\s*([0-9]+)\s*x', 1) as integer), 1) as item_count,
+        source.payload ->> '$.ad_id' as ad_id,
+        source.payload ->> '$.form_id' as form_id,
+        source.record_id,
+        source.source_file,
+        source.line_number,
+        source.loaded_at
+    from source
+    left join pivoted on source.record_id = pivoted.record_id
+    qualify row_number() over (
+        partition by order_ref order by source.loaded_at, source.source_file, source.line_number
+    ) = 1
+)
+
+select * from final

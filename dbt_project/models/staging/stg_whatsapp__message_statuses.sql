@@ -1,0 +1,62 @@
+with
+
+source as (
+    select * from {{ source('raw', 'whatsapp_webhooks') }}
+),
+
+statuses as (
+    select
+        source.record_id,
+        source.loaded_at,
+        source.source_file,
+        source.line_number,
+        status
+    from source,
+        unnest(json_extract(source.payload, '$.entry[*].changes[*].value.statuses[*]')) as statuses (status)
+),
+
+parsed as (
+    select
+        status ->> '$.id' as message_id,
+        status ->> '$.status' as status,
+        {{ epoch_to_utc("status ->> '$.timestamp'") }} as status_at,
+        status ->> '$.recipient_id' as recipient_wa_id,
+        status ->> '$.biz_opaque_callback_data' as callback_data,
+        regexp_extract(status ->> '$.biz_opaque_callback_data', 'order_ref=([^&]+)', 1) as order_ref,
+        regexp_extract(status ->> '$.biz_opaque_callback_data', 'template=([^&]+)', 1) as template_name,
+        regexp_extract(status ->> '$.biz_opaque_callback_data', 'campaign=([^&]+)', 1) as campaign_id,
+        try_cast(status ->> '$.errors[0].code' as integer) as error_code,
+        status ->> '$.errors[0].title' as error_title,
+        status ->> '$.conversation.origin.type' as conversation_category,
+        record_id,
+        source_file,
+        line_number,
+        loaded_at
+    from statuses
+),
+
+final as (
+    select
+        message_id || ':' || status as message_status_id,
+        message_id,
+        status,
+        status_at,
+        recipient_wa_id,
+        nullif(order_ref, '') as order_ref,
+        nullif(template_name, '') as template_name,
+        nullif(campaign_id, '') as campaign_id,
+        error_code,
+        error_title,
+        conversation_category,
+        record_id,
+        source_file,
+        line_number,
+        loaded_at
+    from parsed
+    -- Meta delivers webhooks at least once: one row per message and status.
+    qualify row_number() over (
+        partition by message_id, status order by status_at, loaded_at, source_file, line_number
+    ) = 1
+)
+
+select * from final
