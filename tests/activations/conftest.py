@@ -1,0 +1,17 @@
+"""Fixtures: contract servers on loopback (helpers live in ``activation_helpers``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+
+import pytest
+
+from activations.contract_servers import ContractServer, serve
+
+
+@pytest.fixture
+def start() -> Iterator[Callable[[ContractServer], str]]:
+    """``start(server)`` serves it on 127.0.0.1 for the test and returns its base URL."""
+    with ExitStack() as stack:
+        yield lambda server: stack.enter_context(serve(server))
