@@ -49,8 +49,11 @@ final as (
         order_number,
         placed_at,
         updated_at,
-        -- Shopify has no confirmation state: COD confirmation teams use tags.
+        -- Shopify has no confirmation state: COD teams tag orders, and tags accumulate
+        -- (cod-confirmed, then cod-delivered): the furthest one along wins.
         case
+            when list_contains(tags, 'cod-returned') then 'tag:cod-returned'
+            when list_contains(tags, 'cod-delivered') then 'tag:cod-delivered'
             when cancelled_at is not null then 'cancelled'
             when list_contains(tags, 'cod-cancelled') then 'tag:cod-cancelled'
             when list_contains(tags, 'cod-unreachable') then 'tag:cod-unreachable'
