@@ -35,21 +35,24 @@ def _instance():
     import dagster as dg
 
     # With DAGSTER_HOME set (the Makefile sets it), demo runs appear in `make ui`.
-    return (
-        dg.DagsterInstance.get()
-        if os.environ.get("DAGSTER_HOME")
-        else dg.DagsterInstance.ephemeral()
-    )
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        return dg.DagsterInstance.ephemeral()
+    Path(home).mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.get()
 
 
-def materialize_everything(*, selection: str | None = None) -> bool:
+def materialize_everything(*, selection: str | None = None, verbose: bool = False) -> bool:
     """Materialize every asset (or a selection) in one process; return whether the run succeeded."""
     import dagster as dg
 
+    from orchestration.dbt_project import prepare_manifest
+
+    prepare_manifest()
     from orchestration.definitions import defs
 
     definitions = defs()
-    job = definitions.get_implicit_global_asset_job_def()
+    job = definitions.resolve_implicit_global_asset_job_def()
     asset_selection = None
     if selection:
         asset_selection = list(
@@ -57,18 +60,26 @@ def materialize_everything(*, selection: str | None = None) -> bool:
                 definitions.resolve_asset_graph()
             )
         )
+    # The console shows warnings and the assets' own progress lines, not every engine event.
+    run_config = {
+        "loggers": {"console": {"config": {"log_level": "INFO" if verbose else "WARNING"}}}
+    }
     with _instance() as instance:
         result = job.execute_in_process(
-            instance=instance, raise_on_error=False, asset_selection=asset_selection
+            instance=instance,
+            raise_on_error=False,
+            asset_selection=asset_selection,
+            run_config=run_config,
         )
-    failed_checks = [
-        event.asset_check_evaluation_data
-        for event in result.all_events
-        if event.is_asset_check_evaluation and not event.asset_check_evaluation_data.passed
-    ]
-    for check in failed_checks:
-        severity = check.severity.value if check.severity else "ERROR"
-        print(f"  check {check.asset_key.to_user_string()}:{check.check_name} failed ({severity})")
+    evaluations = result.get_asset_check_evaluations()
+    passed = sum(1 for check in evaluations if check.passed)
+    print(f"  asset checks: {passed} passed, {len(evaluations) - passed} failed")
+    for check in evaluations:
+        if not check.passed:
+            severity = check.severity.value if check.severity else "ERROR"
+            print(
+                f"  check {check.asset_key.to_user_string()}:{check.check_name} failed ({severity})"
+            )
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:

@@ -41,6 +41,11 @@ class Settings:
         """Publish the resolved paths to subprocesses (dbt reads them in profiles.yml)."""
         os.environ["COD360_WAREHOUSE"] = str(self.warehouse_path)
         os.environ["COD360_LANDING_DIR"] = str(self.landing_dir)
+        # dagster-dbt looks for `dbt` on PATH when it parses the project: make the one
+        # installed beside this interpreter visible even if the venv is not activated.
+        bin_dir = str(Path(sys.executable).parent)
+        if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+            os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
 def load_settings() -> Settings:

@@ -1,10 +1,17 @@
-"""Shared fixtures: every test gets its own data folder and warehouse."""
+"""Shared fixtures: private data folders, and one small sample store built end to end."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+# Small enough for 2 cores, large enough that every status, channel and mess appears.
+E2E_CUSTOMERS = 400
+E2E_MONTHS = 6
+E2E_SEED = 11
 
 
 @pytest.fixture
@@ -15,3 +22,37 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("COD360_LANDING_DIR", str(tmp_path / "landing"))
     (tmp_path / "landing").mkdir()
     return tmp_path
+
+
+@dataclass
+class BuiltStore:
+    """A sample store generated and materialized once for the whole test session."""
+
+    data_dir: Path
+    warehouse: Path
+    landing: Path
+    summary: object  # connectors.sample_store SampleStoreSummary
+    run_succeeded: bool
+
+
+@pytest.fixture(scope="session")
+def built_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltStore]:
+    """Generate a small sample store and materialize every asset on it (real dbt, real DuckDB)."""
+    from connectors.sample_store import generate
+    from orchestration.cli import materialize_everything
+
+    root = tmp_path_factory.mktemp("e2e")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COD360_DATA_DIR", str(root))
+        patch.setenv("COD360_WAREHOUSE", str(root / "warehouse.duckdb"))
+        patch.setenv("COD360_LANDING_DIR", str(root / "landing"))
+        patch.delenv("DAGSTER_HOME", raising=False)
+        summary = generate(
+            root / "landing",
+            root / "sample_truth",
+            customers=E2E_CUSTOMERS,
+            months=E2E_MONTHS,
+            seed=E2E_SEED,
+        )
+        ok = materialize_everything()
+        yield BuiltStore(root, root / "warehouse.duckdb", root / "landing", summary, ok)
