@@ -1,0 +1,149 @@
+"""Model store round trip (skops), promotion, rollback and the CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+import skops.io as sio
+
+from ml.cli import main
+from ml.local_model_store import LocalModelStore
+from ml.model_lifecycle import evaluate_version, gate_promotion, score_with_approved
+from ml.model_store import ModelStoreError, PromotionRefused
+from ml.promotion import PromotionDecision
+from ml.store_resource import ModelStoreResource
+
+
+class NotAModel:
+    """A type no model file should contain."""
+
+
+def _copy_as(model, version: str):
+    return dataclasses.replace(model, version=version, card={**model.card, "version": version})
+
+
+def _approve(store: LocalModelStore, version: str) -> None:
+    store.record_decision(version, PromotionDecision(True, version, []))
+
+
+def test_save_load_keeps_scores_probabilities_and_records(
+    tmp_path, trained, report, test_window_rows
+) -> None:
+    store = LocalModelStore(tmp_path)
+    version = store.save(trained.model)
+    store.save_evaluation(version, report)
+    loaded = store.load(version)
+
+    evidence = test_window_rows.evidence
+    np.testing.assert_array_equal(loaded.scores(evidence), trained.model.scores(evidence))
+    np.testing.assert_array_equal(
+        loaded.rto_probability(evidence), trained.model.rto_probability(evidence)
+    )
+    pd.testing.assert_frame_equal(loaded.points, trained.model.points)
+    assert loaded.bands == trained.model.bands
+    assert loaded.scaling == trained.model.scaling
+    card = store.card(version)
+    assert card["data_fingerprint"] == trained.model.card["data_fingerprint"]
+    assert card["splits"] == trained.splits.as_dict()
+    assert [m["auc"] for m in card["evaluation"]["metrics"]] == list(report.metrics["auc"])
+    assert (tmp_path / "versions" / version / "calibration.png").read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(ModelStoreError, match="already exists"):
+        store.save(trained.model)
+
+
+def test_promote_rollback_round_trip(tmp_path, trained, orders, report, config) -> None:
+    store = LocalModelStore(tmp_path)
+    first = store.save(_copy_as(trained.model, "v1"))
+    second = store.save(_copy_as(trained.model, "v2"))
+    assert store.approved_version() is None
+
+    # Before any approval, orders are scored by the rule-based baseline.
+    sample = orders.tail(20)
+    assert set(score_with_approved(sample, store).scores["model_version"]) == {"baseline"}
+
+    with pytest.raises(PromotionRefused, match="never evaluated"):
+        store.promote(first)
+    decision = gate_promotion(store, first, report, config, auto_promote=True)
+    assert decision.approved and store.approved_version() == first
+
+    store.record_decision(second, PromotionDecision(False, second, []))
+    with pytest.raises(PromotionRefused):
+        store.promote(second)
+    store.promote(second, force=True, note="test override")
+    assert store.approved_version() == second
+    assert set(score_with_approved(sample, store).scores["model_version"]) == {second}
+
+    assert store.rollback() == first
+    assert store.approved_version() == first
+    with pytest.raises(ModelStoreError, match="nothing to roll back"):
+        store.rollback()
+    audit = (tmp_path / "approvals.jsonl").read_text().splitlines()
+    assert [line.split('"action": "')[1].split('"')[0] for line in audit] == [
+        "promote",
+        "promote",
+        "rollback",
+    ]
+
+
+def test_cli_lists_shows_promotes_and_rolls_back(tmp_path, trained, capsys) -> None:
+    store = LocalModelStore(tmp_path)
+    for version in ("v1", "v2"):
+        store.save(_copy_as(trained.model, version))
+        _approve(store, version)
+    base = ["--store", str(tmp_path)]
+
+    assert main([*base, "promote", "v1"]) == 0
+    assert main([*base, "promote", "v2"]) == 0
+    capsys.readouterr()
+    assert main([*base, "list"]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert listing[0].startswith("  v1") and listing[1].startswith("* v2")
+
+    assert main([*base, "show", "v1"]) == 0
+    shown = capsys.readouterr().out
+    assert "| whatsapp_confirmation | confirmed within 15 min |" in shown
+    assert f"confirm >= {trained.model.bands.confirm_at:.0f}" in shown
+
+    assert main([*base, "rollback"]) == 0
+    assert store.approved_version() == "v1"
+    # The Dagster resource is the same store, found by configuration alone.
+    resource_store = ModelStoreResource(root=str(tmp_path)).get_store()
+    assert resource_store.versions() == ["v1", "v2"]
+    assert resource_store.approved_version() == "v1"
+    assert main([*base, "promote", "v9"]) == 1
+    assert "unknown version" in capsys.readouterr().err
+
+
+def test_model_file_with_an_untrusted_type_is_refused(tmp_path, trained) -> None:
+    store = LocalModelStore(tmp_path)
+    version = store.save(trained.model)
+    sio.dump(
+        {"estimator": NotAModel(), "binner": None}, tmp_path / "versions" / version / "model.skops"
+    )
+    with pytest.raises(ModelStoreError, match="NotAModel"):
+        store.load(version)
+
+
+def test_lifecycle_evaluates_a_stored_version_against_the_approved_one(
+    tmp_path, trained, report, orders, quick_config
+) -> None:
+    store = LocalModelStore(tmp_path)
+    store.save(_copy_as(trained.model, "v1"))
+    _approve(store, "v1")
+    store.promote("v1")
+    store.save(_copy_as(trained.model, "v2"))
+
+    evaluated = evaluate_version(orders, store, "v2", quick_config)
+    rows = evaluated.metrics.set_index("contender")
+    assert rows.loc["previous", "version"] == "v1"
+    # The baseline rebuilt from the stored card matches the one built at training time.
+    assert rows.loc["baseline", "brier"] == pytest.approx(report.metrics_of("baseline")["brier"])
+    # Same model as the approved one: every measure ties, so the gate lets it through.
+    assert rows.loc["candidate", "auc"] == rows.loc["previous", "auc"]
+    decision = gate_promotion(store, "v2", evaluated, quick_config, auto_promote=True)
+    assert decision.approved and store.approved_version() == "v2"
+    assert store.card("v2")["evaluation"]["orders"] == evaluated.orders
+    assert store.decision("v2")["approved"] is True
