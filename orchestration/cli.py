@@ -8,11 +8,13 @@ a summary. ``cod360 summary`` prints the summary of the current warehouse.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
 from pathlib import Path
 
+from orchestration.demo_summary import print_summary
 from orchestration.settings import load_settings
 
 
@@ -39,37 +41,52 @@ def _instance():
     if not home:
         return dg.DagsterInstance.ephemeral()
     Path(home).mkdir(parents=True, exist_ok=True)
+    (Path(home) / "dagster.yaml").touch()  # defaults: local storage under DAGSTER_HOME
     return dg.DagsterInstance.get()
 
 
-def materialize_everything(*, selection: str | None = None, verbose: bool = False) -> bool:
-    """Materialize every asset (or a selection) in one process; return whether the run succeeded."""
+def materialize_everything(
+    *,
+    selection: str | None = None,
+    exclude: str | None = None,
+    verbose: bool = False,
+    log_file: Path | None = None,
+) -> bool:
+    """Materialize every asset (or a selection, minus ``exclude``) in one process.
+
+    Returns whether the run succeeded. Prints one line per materialized asset; dbt's own
+    output goes to ``log_file`` when given.
+    """
     import dagster as dg
 
     from orchestration.dbt_project import prepare_manifest
+    from orchestration.progress_logger import progress_logger
 
     prepare_manifest()
     from orchestration.definitions import defs
 
-    definitions = defs()
+    definitions = dg.Definitions.merge(
+        defs(), dg.Definitions(loggers={"progress": progress_logger})
+    )
+    graph = definitions.resolve_asset_graph()
+    chosen = (
+        dg.AssetSelection.from_coercible(selection.split(","))
+        if selection
+        else dg.AssetSelection.all()
+    )
+    if exclude:
+        chosen = chosen - dg.AssetSelection.from_coercible(exclude.split(","))
+    asset_selection = list(chosen.resolve(graph))
     job = definitions.resolve_implicit_global_asset_job_def()
-    asset_selection = None
-    if selection:
-        asset_selection = list(
-            dg.AssetSelection.from_coercible(selection.split(",")).resolve(
-                definitions.resolve_asset_graph()
-            )
-        )
-    # The console shows warnings and the assets' own progress lines, not every engine event.
-    run_config = {
-        "loggers": {"console": {"config": {"log_level": "INFO" if verbose else "WARNING"}}}
-    }
-    with _instance() as instance:
+    loggers: dict = {"progress": {}}
+    if verbose:
+        loggers["console"] = {"config": {"log_level": "INFO"}}
+    with _instance() as instance, _output_to(log_file):
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
             asset_selection=asset_selection,
-            run_config=run_config,
+            run_config={"loggers": loggers},
         )
     evaluations = result.get_asset_check_evaluations()
     passed = sum(1 for check in evaluations if check.passed)
@@ -89,38 +106,18 @@ def materialize_everything(*, selection: str | None = None, verbose: bool = Fals
     return result.success
 
 
-def print_summary(warehouse_path: Path) -> None:
-    """Rows loaded and quarantined per source, and the size of the main models."""
-    from connectors.ingestion import LANDING_SOURCES, table_counts
-    from connectors.warehouse import connect, table_exists
+@contextlib.contextmanager
+def _output_to(log_file: Path | None):
+    if log_file is None:
+        yield
+        return
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("a", encoding="utf-8") as handle, contextlib.redirect_stdout(handle):
+        yield
 
-    with connect(warehouse_path, read_only=True) as conn:
-        print("\nRaw inputs (all runs)")
-        print(f"  {'source':<26}{'read':>10}{'loaded':>10}{'quarantined':>13}  reconciles")
-        for source in LANDING_SOURCES:
-            if not table_exists(conn, "raw", source.raw_table):
-                continue
-            c = table_counts(conn, source)
-            ok = "yes" if c["read"] == c["loaded"] + c["quarantined"] else "NO"
-            print(
-                f"  {source.name:<26}{c['read']:>10}{c['loaded']:>10}{c['quarantined']:>13}  {ok}"
-            )
-        if table_exists(conn, "intermediate", "int_orders"):
-            print("\nOrders by canonical status")
-            rows = conn.execute(
-                "select order_status, count(*) from intermediate.int_orders group by 1 order by 2 desc"
-            ).fetchall()
-            for status, count in rows:
-                print(f"  {status:<20}{count:>8}")
-            rto = conn.execute(
-                """
-                select count(*) filter (where outcome = 'returned') * 1.0
-                       / nullif(count(*) filter (where outcome in ('delivered', 'returned')), 0)
-                from intermediate.int_orders where is_cod
-                """
-            ).fetchone()[0]
-            if rto is not None:
-                print(f"  RTO rate of resolved COD orders: {rto:.1%}")
+
+# Scoring and activations run once the models (and a newly approved lead score) exist.
+ACT_STAGE = "key:order_scores or group:activations"
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -134,16 +131,22 @@ def _demo(args: argparse.Namespace) -> int:
         print(
             f"Landing folder already has data: {settings.landing_dir} (use --regenerate to rebuild it)"
         )
-    print(f"Materializing every asset into {settings.warehouse_path}", flush=True)
-    ok = materialize_everything()
-    print_summary(settings.warehouse_path)
+    log_file = settings.data_dir / "logs" / "demo.log"
+    print(
+        f"\n[1/2] Ingest, check, model and train into {settings.warehouse_path} (dbt output: {log_file})"
+    )
+    built = materialize_everything(exclude=ACT_STAGE, verbose=args.verbose, log_file=log_file)
+    print("\n[2/2] Score open orders with the approved lead score")
+    acted = materialize_everything(selection=ACT_STAGE, verbose=args.verbose, log_file=log_file)
+    print_summary(settings.warehouse_path, settings.model_store_dir)
+    ok = built and acted
     print(f"\n{'Done' if ok else 'FAILED'} in {time.monotonic() - started:.1f} s")
     return 0 if ok else 1
 
 
 def _summary(_args: argparse.Namespace) -> int:
     settings = load_settings()
-    print_summary(settings.warehouse_path)
+    print_summary(settings.warehouse_path, settings.model_store_dir)
     return 0
 
 
@@ -165,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--regenerate", action="store_true", help="rebuild the sample store even if data exists"
     )
+    demo.add_argument("--verbose", action="store_true", help="also print Dagster's own log lines")
     demo.set_defaults(func=_demo)
     summary = sub.add_parser("summary", help="print what the warehouse holds")
     summary.set_defaults(func=_summary)

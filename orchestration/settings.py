@@ -36,11 +36,13 @@ class Settings:
     warehouse_path: Path
     landing_dir: Path
     data_dir: Path
+    model_store_dir: Path
 
     def export_env(self) -> None:
         """Publish the resolved paths to subprocesses (dbt reads them in profiles.yml)."""
         os.environ["COD360_WAREHOUSE"] = str(self.warehouse_path)
         os.environ["COD360_LANDING_DIR"] = str(self.landing_dir)
+        os.environ["COD360_MODEL_STORE"] = str(self.model_store_dir)
         # dagster-dbt looks for `dbt` on PATH when it parses the project: make the one
         # installed beside this interpreter visible even if the venv is not activated.
         bin_dir = str(Path(sys.executable).parent)
@@ -60,4 +62,5 @@ def load_settings() -> Settings:
         warehouse_path=_path_from_env("COD360_WAREHOUSE", data_dir / "warehouse.duckdb"),
         landing_dir=_path_from_env("COD360_LANDING_DIR", data_dir / "landing"),
         data_dir=data_dir,
+        model_store_dir=_path_from_env("COD360_MODEL_STORE", data_dir / "models"),
     )

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-# Small enough for 2 cores, large enough that every status, channel and mess appears.
-E2E_CUSTOMERS = 400
-E2E_MONTHS = 6
+# Small enough for 2 cores; large enough that every status, channel and mess appears
+# and that the lead score has the ~200 resolved orders per 30-day window it needs.
+E2E_CUSTOMERS = 2000
+E2E_MONTHS = 12
 E2E_SEED = 11
 
 
@@ -20,6 +21,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("COD360_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("COD360_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
     monkeypatch.setenv("COD360_LANDING_DIR", str(tmp_path / "landing"))
+    monkeypatch.setenv("COD360_MODEL_STORE", str(tmp_path / "models"))
     (tmp_path / "landing").mkdir()
     return tmp_path
 
@@ -39,13 +41,14 @@ class BuiltStore:
 def built_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltStore]:
     """Generate a small sample store and materialize every asset on it (real dbt, real DuckDB)."""
     from connectors.sample_store import generate
-    from orchestration.cli import materialize_everything
+    from orchestration.cli import ACT_STAGE, materialize_everything
 
     root = tmp_path_factory.mktemp("e2e")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("COD360_DATA_DIR", str(root))
         patch.setenv("COD360_WAREHOUSE", str(root / "warehouse.duckdb"))
         patch.setenv("COD360_LANDING_DIR", str(root / "landing"))
+        patch.setenv("COD360_MODEL_STORE", str(root / "models"))
         patch.delenv("DAGSTER_HOME", raising=False)
         summary = generate(
             root / "landing",
@@ -54,5 +57,9 @@ def built_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltStore
             months=E2E_MONTHS,
             seed=E2E_SEED,
         )
-        ok = materialize_everything()
+        # As `cod360 demo` does: build and train, then score with the approved version.
+        # Activations are tested against their contract servers in tests/activations.
+        ok = materialize_everything(exclude=ACT_STAGE) and materialize_everything(
+            selection="key:order_scores"
+        )
         yield BuiltStore(root, root / "warehouse.duckdb", root / "landing", summary, ok)

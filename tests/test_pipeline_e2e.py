@@ -136,6 +136,41 @@ def test_rerunning_the_pipeline_adds_nothing(built_store, monkeypatch):
     monkeypatch.setenv("COD360_DATA_DIR", str(built_store.data_dir))
     monkeypatch.setenv("COD360_WAREHOUSE", str(built_store.warehouse))
     monkeypatch.setenv("COD360_LANDING_DIR", str(built_store.landing))
-    assert materialize_everything(selection="raw/carrier_tracking_events,raw/whatsapp_webhooks")
+    assert materialize_everything(selection="key:raw/carrier_tracking_events or key:raw/whatsapp_webhooks")
     assert _rows(built_store, "select count(*) from raw.carrier_tracking_events") == before
     assert _rows(built_store, "select count(*) from intermediate.int_orders") == orders_before
+
+
+def test_the_lead_score_is_trained_gated_and_scores_every_open_order(built_store):
+    import json
+
+    store = built_store.data_dir / "models"
+    approved = json.loads((store / "approved.json").read_text())["version"]
+    report = json.loads((store / "versions" / approved / "evaluation.json").read_text())
+    metrics = {m["contender"]: m for m in report["metrics"]}
+    # On later, held-out orders the learned scorecard beats the SPEC §4 rule baseline.
+    assert metrics["candidate"]["auc"] > metrics["baseline"]["auc"] + 0.03
+    assert metrics["candidate"]["brier"] < metrics["baseline"]["brier"]
+    assert metrics["candidate"]["profit_per_order"] >= metrics["baseline"]["profit_per_order"]
+
+    open_orders = _rows(built_store, "select count(*) from marts.order_rto_history where is_open")[
+        0
+    ][0]
+    scored, bands, bad_probability, versions = _rows(
+        built_store,
+        """
+        select count(*), count(distinct band),
+               count(*) filter (where rto_probability not between 0 and 1),
+               string_agg(distinct model_version, ',')
+        from ml.order_scores
+        """,
+    )[0]
+    assert scored == open_orders > 0
+    assert bad_probability == 0
+    assert versions == approved
+    assert set(r[0] for r in _rows(built_store, "select distinct band from ml.order_scores")) <= {
+        "confirm",
+        "review",
+        "hold",
+    }
+    assert bands >= 2

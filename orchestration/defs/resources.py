@@ -3,6 +3,7 @@
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from ml.store_resource import ModelStoreResource
 from orchestration.dbt_project import cod360_dbt_project
 from orchestration.resources import WarehouseResource
 from orchestration.settings import DBT_EXECUTABLE, load_settings
@@ -19,6 +20,7 @@ def resources() -> dg.Definitions:
                 path=dg.EnvVar("COD360_WAREHOUSE"),
                 landing_dir=dg.EnvVar("COD360_LANDING_DIR"),
             ),
+            "model_store": ModelStoreResource(root=dg.EnvVar("COD360_MODEL_STORE")),
             "dbt": DbtCliResource(project_dir=cod360_dbt_project, dbt_executable=DBT_EXECUTABLE),
         }
     )
