@@ -56,6 +56,10 @@ def model(dbt, session):
         records.append(
             {"phone_raw": raw, "phone_e164": e164, "phone_is_valid": valid, "phone_region": phone_region}
         )
+    # Typed explicitly: with no phone at all (an empty warehouse) pandas would leave the
+    # columns untyped and DuckDB would create them as NULL-typed columns downstream.
     return pd.DataFrame.from_records(
         records, columns=["phone_raw", "phone_e164", "phone_is_valid", "phone_region"]
+    ).astype(
+        {"phone_raw": "string", "phone_e164": "string", "phone_is_valid": "boolean", "phone_region": "string"}
     )

@@ -1,0 +1,30 @@
+{#- Small portable helpers the marts use where engines differ. dbt's own cross-database
+    macros (dbt.datediff, dbt.dateadd, dbt.date_trunc, dbt.listagg, …) cover the rest. -#}
+
+{#- A share: numerator / denominator as a decimal number, null when the denominator is 0.
+    `1.0 *` avoids integer division on engines that truncate (Postgres, Redshift). -#}
+{% macro safe_ratio(numerator, denominator) -%}
+    ((1.0 * ({{ numerator }})) / nullif({{ denominator }}, 0))
+{%- endmacro %}
+
+{#- The median of a column, as an aggregate. -#}
+{% macro median(expr) -%}
+    {{ return(adapter.dispatch('median', 'cod360')(expr)) }}
+{%- endmacro %}
+
+{#- SQL standard ordered-set aggregate (Postgres, Snowflake, Redshift, Trino). -#}
+{% macro default__median(expr) -%}
+    percentile_cont(0.5) within group (order by {{ expr }})
+{%- endmacro %}
+
+{% macro duckdb__median(expr) -%}
+    median({{ expr }})
+{%- endmacro %}
+
+{% macro bigquery__median(expr) -%}
+    approx_quantiles({{ expr }}, 2)[offset(1)]
+{%- endmacro %}
+
+{% macro spark__median(expr) -%}
+    percentile({{ expr }}, 0.5)
+{%- endmacro %}
