@@ -136,7 +136,9 @@ def test_rerunning_the_pipeline_adds_nothing(built_store, monkeypatch):
     monkeypatch.setenv("COD360_DATA_DIR", str(built_store.data_dir))
     monkeypatch.setenv("COD360_WAREHOUSE", str(built_store.warehouse))
     monkeypatch.setenv("COD360_LANDING_DIR", str(built_store.landing))
-    assert materialize_everything(selection="key:raw/carrier_tracking_events or key:raw/whatsapp_webhooks")
+    assert materialize_everything(
+        selection="key:raw/carrier_tracking_events or key:raw/whatsapp_webhooks"
+    )
     assert _rows(built_store, "select count(*) from raw.carrier_tracking_events") == before
     assert _rows(built_store, "select count(*) from intermediate.int_orders") == orders_before
 

@@ -24,7 +24,9 @@ def _normalise(raw, region):
     except phonenumbers.NumberParseException:
         return None, False, None
     valid = phonenumbers.is_valid_number(number)
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if valid else None
+    e164 = (
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if valid else None
+    )
     return e164, valid, phonenumbers.region_code_for_number(number) if valid else None
 
 
@@ -45,7 +47,9 @@ def model(dbt, session):
     ]
     seen = set()
     for relation, column in phone_columns:
-        rows = relation.query("r", f"select distinct {column} from r where {column} is not null").fetchall()
+        rows = relation.query(
+            "r", f"select distinct {column} from r where {column} is not null"
+        ).fetchall()
         seen.update(row[0] for row in rows)
 
     import pandas as pd
@@ -54,12 +58,22 @@ def model(dbt, session):
     for raw in sorted(seen):
         e164, valid, phone_region = _normalise(raw, region)
         records.append(
-            {"phone_raw": raw, "phone_e164": e164, "phone_is_valid": valid, "phone_region": phone_region}
+            {
+                "phone_raw": raw,
+                "phone_e164": e164,
+                "phone_is_valid": valid,
+                "phone_region": phone_region,
+            }
         )
     # Typed explicitly: with no phone at all (an empty warehouse) pandas would leave the
     # columns untyped and DuckDB would create them as NULL-typed columns downstream.
     return pd.DataFrame.from_records(
         records, columns=["phone_raw", "phone_e164", "phone_is_valid", "phone_region"]
     ).astype(
-        {"phone_raw": "string", "phone_e164": "string", "phone_is_valid": "boolean", "phone_region": "string"}
+        {
+            "phone_raw": "string",
+            "phone_e164": "string",
+            "phone_is_valid": "boolean",
+            "phone_region": "string",
+        }
     )
