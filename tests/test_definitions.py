@@ -1,0 +1,104 @@
+"""The code location loads, and its sensor and checks behave when called directly."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from connectors.ingestion import LANDING_SOURCES, ingest_source
+from connectors.warehouse import connect
+
+
+@pytest.fixture(scope="module")
+def definitions() -> dg.Definitions:
+    from orchestration.dbt_project import prepare_manifest
+    from orchestration.definitions import defs
+
+    prepare_manifest()
+    return defs()
+
+
+def test_every_layer_is_one_lineage_graph(definitions):
+    graph = definitions.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    for source in LANDING_SOURCES:
+        assert f"raw/{source.name}" in keys
+    # dbt staging reads the raw tables the ingestion assets write: one graph, not two.
+    staging = graph.get(dg.AssetKey(["staging", "stg_carriers__tracking_events"]))
+    assert dg.AssetKey(["raw", "carrier_tracking_events"]) in staging.parent_keys
+    assert graph.get(dg.AssetKey(["raw", "carrier_tracking_events"])).group_name == "ingestion"
+    assert graph.get(dg.AssetKey(["intermediate", "int_orders"])).group_name == "intermediate"
+
+
+def test_raw_tables_carry_blocking_quality_and_reconciliation_checks(definitions):
+    graph = definitions.resolve_asset_graph()
+    checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
+    for source in LANDING_SOURCES:
+        assert (f"raw/{source.name}", "great_expectations_suite") in checks
+        assert (f"raw/{source.name}", "records_reconcile") in checks
+    # dbt tests are asset checks too.
+    assert any(
+        asset == "intermediate/int_orders" and name.startswith("unique_") for asset, name in checks
+    )
+
+
+def test_the_landing_sensor_requests_a_run_only_for_new_files(data_dir: Path):
+    from orchestration.defs.ingestion.sensors import landing_files_sensor
+
+    landing = data_dir / "landing"
+    context = dg.build_sensor_context()
+    assert isinstance(landing_files_sensor(context), dg.SkipReason)
+
+    path = landing / "tracking/ameex/a.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_text("{}\n")
+    (landing / "tracking/ameex/b.jsonl.open").write_text("{}\n")  # still being written
+    result = landing_files_sensor(context)
+    assert len(result.run_requests) == 1
+    cursor = json.loads(result.cursor)
+    assert set(cursor) == {"carrier_tracking_events"}
+
+    again = landing_files_sensor(dg.build_sensor_context(cursor=result.cursor))
+    assert isinstance(again, dg.SkipReason)
+
+
+def test_the_great_expectations_check_fails_on_bad_but_parseable_records(data_dir: Path):
+    from orchestration.defs.quality.raw_input_checks import raw_input_checks
+    from orchestration.resources import WarehouseResource
+
+    landing = data_dir / "landing"
+    events = landing / "tracking/unknown_carrier/events.jsonl"
+    events.parent.mkdir(parents=True)
+    good = {
+        "carrier": "ameex",
+        "tracking_number": "A1",
+        "order_ref": "shopify:1",
+        "raw_status": "Livré",
+        "event_time": "2026-03-01T10:00:00+01:00",
+    }
+    # Loads (every required field parses) but is wrong: an unknown carrier, a platform
+    # cod360 does not know, an event time a year in the future.
+    bad = {
+        **good,
+        "carrier": "pigeon_post",
+        "order_ref": "ebay:9",
+        "event_time": "2099-01-01T00:00:00+00:00",
+    }
+    events.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
+    warehouse = data_dir / "warehouse.duckdb"
+    with connect(warehouse) as conn:
+        source = next(s for s in LANDING_SOURCES if s.name == "carrier_tracking_events")
+        assert ingest_source(conn, source, landing).records_loaded == 2
+
+    check = next(c for c in raw_input_checks if "carrier_tracking_events" in str(c.check_keys))
+    resource = WarehouseResource(path=str(warehouse), landing_dir=str(landing))
+    result = check(warehouse=resource)
+    assert result.passed is False
+    failed = result.metadata["expectations_failed"].value
+    assert failed == 3  # carrier, platform, future time
+    assert "pigeon_post" in result.metadata["results"].value
+    assert os.environ["COD360_WAREHOUSE"] == str(warehouse)
