@@ -1,0 +1,158 @@
+"""``cod360 demo``, last stage: the activations, live, against local contract servers.
+
+:func:`run_activation_demo` starts every contract server (``activations.demo_servers``)
+seeded with the warehouse's open orders, scripts a few customer replies, points the
+activation resources at the servers and materializes the ``activations`` group twice:
+
+1. send: campaigns, order confirmations, delivery codes, storefront decisions;
+2. follow up: the webhooks and SMS events the servers emitted are ingested, the
+   replies settle the outbox, the SMS fallback goes to whoever did not answer (its
+   delay set to 0 for the demo), a CANCEL reply becomes a cancel decision.
+
+It prints, per campaign, eligible / suppressed by rule / holdout / sent / failed, and
+the storefront decisions per score band. The env it sets is removed afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import dagster as dg
+
+from activations.confirmation import CANCEL, CONFIRM, new_cod_orders
+from activations.contract_servers import ScriptedReply
+from activations.decisions import decisions_by_band
+from activations.demo_servers import demo_servers
+from activations.warehouse_tables import CAMPAIGN_RUNS, OUTBOX, ensure_activation_tables
+from connectors.warehouse import connect
+from orchestration.settings import Settings
+
+FOLLOW_UP = ["raw/whatsapp_webhooks", "raw/sms_events"]
+
+
+def scripted_replies(warehouse: Path) -> dict[str, ScriptedReply]:
+    """Of the customers asked to confirm, two in five tap CONFIRM, one in five CANCEL."""
+    from datetime import UTC, datetime
+
+    with connect(warehouse, read_only=True) as conn:
+        members = new_cod_orders()(conn, datetime.now(UTC))
+    replies = {}
+    for i, member in enumerate(sorted({m.customer_phone for m in members})):
+        if i % 5 < 2:
+            replies[member] = ScriptedReply(button_payload=CONFIRM)
+        elif i % 5 == 2:
+            replies[member] = ScriptedReply(button_payload=CANCEL)
+    return replies  # the other two in five stay silent: they get the SMS fallback
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _materialize(instance: dg.DagsterInstance, selection: list[str], run_config: dict) -> bool:
+    from orchestration.definitions import defs  # loaded now: resources read the env at load
+
+    definitions = defs()
+    chosen = dg.AssetSelection.groups("activations")
+    if selection:
+        chosen = chosen | dg.AssetSelection.from_coercible(selection)
+    keys = list(chosen.resolve(definitions.resolve_asset_graph()))
+    job = definitions.resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(
+        instance=instance,
+        asset_selection=keys,
+        run_config={**run_config, "loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+        raise_on_error=False,
+    )
+    for event in result.all_events:
+        if event.is_step_failure:
+            message = event.event_specific_data.error.message.strip().splitlines()[0]
+            print(f"  step failed: {event.step_key}: {message[:300]}")
+    return result.success
+
+
+def run_activation_demo(settings: Settings, instance: dg.DagsterInstance | None = None) -> bool:
+    """Run the activations live against local contract servers; print what they did."""
+    replies = scripted_replies(settings.warehouse_path)
+    follow_up_config = {
+        "ops": {
+            "activations__order_confirmation_sms_fallback": {
+                "config": {"fallback_after_minutes": 0}
+            }
+        }
+    }
+    with (
+        demo_servers(settings.warehouse_path, settings.landing_dir, replies=replies) as servers,
+        _environment(servers.env),
+        ExitStack() as stack,
+    ):
+        # Same instance as the stages before when DAGSTER_HOME is set: the quality gate reads
+        # their check evaluations.
+        run_instance = instance or stack.enter_context(
+            dg.DagsterInstance.get()
+            if os.environ.get("DAGSTER_HOME")
+            else dg.DagsterInstance.ephemeral()
+        )
+        print("  pass 1: send", flush=True)
+        first = _materialize(run_instance, [], {})
+        servers.flush()
+        print("  pass 2: ingest webhooks and replies, follow up", flush=True)
+        second = _materialize(run_instance, FOLLOW_UP, follow_up_config)
+        servers.flush()
+        duplicates = servers.whatsapp.duplicates.duplicates() + servers.sms.duplicates.duplicates()
+    print_activation_summary(settings.warehouse_path)
+    print(f"  messages the servers received twice: {len(duplicates)}")
+    return first and second and not duplicates
+
+
+def print_activation_summary(warehouse: Path) -> None:
+    """Per campaign: eligible, suppressed by rule, holdout, sent, failed; decisions per band."""
+    with connect(warehouse) as conn:
+        ensure_activation_tables(conn)
+        # Eligible and holdout are new members per run (summed); the rules are evaluated
+        # afresh every run, so the latest run's counts describe the present.
+        runs = conn.execute(
+            f"""
+            select campaign_id, sum(eligible), sum(holdout),
+                arg_max(suppressed_by_rule, finished_at)
+            from {CAMPAIGN_RUNS} where not dry_run group by 1 order by 1
+            """
+        ).fetchall()
+        outbox = dict(
+            ((c, s), n)
+            for c, s, n in conn.execute(
+                f"select campaign_id, status, count(*) from {OUTBOX} group by 1, 2"
+            ).fetchall()
+        )
+        bands = decisions_by_band(conn)
+    print("\nActivations (live runs against the contract servers)")
+    print(
+        f"  {'campaign':<32}{'eligible':>9}{'holdout':>9}{'sent':>7}{'failed':>8}{'waiting':>9}  suppressed by rule"
+    )
+    for campaign, eligible, holdout, latest_rules in runs:
+        rules = json.loads(latest_rules)
+        waiting = sum(
+            outbox.get((campaign, s), 0) for s in ("pending", "retry", "sending", "unknown")
+        )
+        suppressed = ", ".join(f"{k} {v}" for k, v in sorted(rules.items())) or "-"
+        print(
+            f"  {campaign:<32}{eligible:>9}{holdout:>9}{outbox.get((campaign, 'sent'), 0):>7}"
+            f"{outbox.get((campaign, 'failed'), 0):>8}{waiting:>9}  {suppressed}"
+        )
+    print("\nStorefront decisions (current decision per order, by score band)")
+    for band, counts in bands.items():
+        print(f"  {band:<14}" + ", ".join(f"{k} {v}" for k, v in counts.items()))
