@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -128,7 +129,22 @@ def _demo(args: argparse.Namespace) -> int:
     started = time.monotonic()
     truth_dir = settings.data_dir / "sample_truth"
     if args.regenerate or not _landing_has_data(settings.landing_dir):
-        _generate_sample_store(args, settings.landing_dir, truth_dir)
+        # The simulated store writes its own folder; its orders then reach the landing
+        # folder the way a real store's do: pulled through the storefront APIs (local
+        # contract servers), page by page, with a high-water mark.
+        sample_dir = settings.data_dir / "sample_store"
+        if args.regenerate:
+            shutil.rmtree(sample_dir, ignore_errors=True)
+        _generate_sample_store(args, sample_dir, truth_dir)
+        from connectors.storefronts.demo import pull_sample_store_through_apis
+
+        print(
+            "Landing the storefront orders through their APIs (local contract servers)", flush=True
+        )
+        pulled = pull_sample_store_through_apis(
+            sample_dir, settings.landing_dir, reset=args.regenerate, log=lambda _line: None
+        )
+        print("\n".join(pulled.lines()))
     else:
         print(
             f"Landing folder already has data: {settings.landing_dir} (use --regenerate to rebuild it)"

@@ -231,6 +231,7 @@ class VendorHttpClient:
         backoff_max_s: float = 30.0,
         sleep: Sleep = time.sleep,
         transport: httpx.BaseTransport | None = None,
+        user_agent: str = USER_AGENT,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.retry_policy = RetryPolicy(max_retries, backoff_base_s, backoff_max_s)
@@ -241,7 +242,7 @@ class VendorHttpClient:
             auth=auth,
             timeout=timeout_s,
             transport=transport,
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            headers={"User-Agent": user_agent, "Accept": "application/json"},
         )
 
     def send_once(

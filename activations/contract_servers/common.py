@@ -233,6 +233,12 @@ class RateGate:
             self.available = 0.0
             self._updated = time.monotonic()
 
+    def refund(self, amount: float) -> None:
+        """Give back part of a cost taken (Shopify refunds requested minus actual cost)."""
+        self.refill()
+        with self._lock:
+            self.available = min(self.capacity, self.available + max(amount, 0.0))
+
     def try_take(self, cost: float = 1.0) -> tuple[bool, float]:
         self.refill()
         with self._lock:

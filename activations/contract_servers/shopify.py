@@ -8,7 +8,15 @@ orders, their fulfillment orders, holds (with handles) and tags, seeded from
 the constructor or ``POST /_admin/orders``. Rate limiting is Shopify's
 calculated query cost: a leaky bucket (``maximum_available``,
 ``restore_rate``) and a ``THROTTLED`` error carrying ``extensions.cost``.
-Query costs are simplified (10 per mutation field, 1 + ``first`` for a query).
+Write-side query costs are simplified (10 per mutation field, 1 + ``first``
+for a query).
+
+The read side (``shopify_orders``): ``orders(first, after, sortKey, reverse,
+query)`` over :attr:`ShopifyContractServer.feed`, seeded with
+:meth:`~ShopifyContractServer.seed_from_landing` (the sample store's
+``orders/shopify/*.jsonl``) or :meth:`~ShopifyContractServer.add_order_snapshots`;
+its cost is Shopify's connection arithmetic, capped at 1000
+(``MAX_COST_EXCEEDED``), with the unused part refunded.
 """
 
 from __future__ import annotations
@@ -24,7 +32,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from activations.contract_servers import shopify_orders
 from activations.contract_servers.common import ContractServer, Fault, RateGate, parse_body
+from activations.contract_servers.order_feed import OrderFeed, SeedReport
 from activations.contract_servers.shopify_schema import (
     AUTH_ERROR,
     MAX_HOLDS_PER_APP,
@@ -53,7 +63,18 @@ class ShopifyContractServer(ContractServer):
         self.orders: dict[int, dict[str, Any]] = {}
         self.fulfillment_orders: dict[int, dict[str, Any]] = {}
         self._ids = itertools.count(900_000_000_001)
+        self.feed = OrderFeed(shopify_orders.shopify_key)
         self.seed_orders(orders)
+
+    # -- read side -----------------------------------------------------------------------
+
+    def seed_from_landing(self, landing_dir: Any) -> SeedReport:
+        """Serve the ``Order`` nodes of ``<landing_dir>/orders/shopify/**/*.jsonl``."""
+        return self.feed.seed_from_landing(landing_dir, "orders/shopify")
+
+    def add_order_snapshots(self, nodes: Iterable[dict[str, Any]]) -> SeedReport:
+        """Add ``Order`` node snapshots (a later ``updatedAt`` is an update)."""
+        return self.feed.add(nodes)
 
     # -- state ---------------------------------------------------------------------------
 
@@ -158,13 +179,21 @@ class ShopifyContractServer(ContractServer):
             return JSONResponse(
                 {"errors": [{"message": "No query string was present"}]}, status_code=400
             )
+        variables = body.get("variables")
         try:
             document = parse(body["query"])
-            cost = requested_cost(document)
+            reads_orders = shopify_orders.reads_orders(document)
+            cost = (
+                shopify_orders.query_cost(document, variables)
+                if reads_orders
+                else requested_cost(document)
+            )
         except (GraphQLError, StopIteration) as exc:
             return JSONResponse(
                 {"errors": [{"message": str(exc), "extensions": {"code": "PARSE_ERROR"}}]}
             )
+        if reads_orders and cost > shopify_orders.MAX_QUERY_COST:
+            return JSONResponse(shopify_orders.max_cost_exceeded(cost))
         ok, _ = self.cost_bucket.try_take(cost)
         if not ok:
             return self._throttled(cost)
@@ -172,7 +201,7 @@ class ShopifyContractServer(ContractServer):
             SCHEMA,
             body["query"],
             root_value=_Root(self),
-            variable_values=body.get("variables"),
+            variable_values=variables,
             operation_name=body.get("operationName"),
         )
         payload: dict[str, Any] = {}
@@ -180,7 +209,12 @@ class ShopifyContractServer(ContractServer):
             payload["errors"] = [e.formatted for e in result.errors]
         if result.data is not None:
             payload["data"] = result.data
-        payload["extensions"] = self._cost(cost, cost)
+        actual = cost
+        if reads_orders:
+            returned = len(((result.data or {}).get("orders") or {}).get("nodes") or [])
+            actual = shopify_orders.actual_cost(cost, document, variables, returned)
+            self.cost_bucket.refund(cost - actual)
+        payload["extensions"] = self._cost(cost, actual)
         return JSONResponse(payload)
 
     # -- views ---------------------------------------------------------------------------
@@ -219,6 +253,25 @@ class _Root:
 
     def __init__(self, server: ShopifyContractServer) -> None:
         self.s = server
+
+    def orders(
+        self,
+        info: Any,
+        first: int | None = None,
+        after: str | None = None,
+        sortKey: str | None = None,
+        reverse: bool = False,
+        query: str | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        return shopify_orders.orders_connection(
+            self.s.feed.visible(),
+            first=first,
+            after=after,
+            sort_key=sortKey,
+            reverse=bool(reverse),
+            query=query,
+        )
 
     def order(self, info: Any, id: str) -> dict[str, Any] | None:
         number = parse_gid(id, "Order")

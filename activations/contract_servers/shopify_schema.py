@@ -2,7 +2,8 @@
 
 Type, field, argument and enum names are Shopify's (Admin API 2025-01 and
 later, where ``fulfillmentOrderHold`` takes a ``handle``); only what cod360's
-write-back touches is modelled, so a query outside it fails validation here.
+write-back and order pulls touch is modelled (enums with the values cod360's
+markets use), so a query outside it fails validation here.
 """
 
 from __future__ import annotations
@@ -39,8 +40,56 @@ SCHEMA = build_schema(
     type Order implements Node {
       id: ID! name: String! tags: [String!]!
       fulfillmentOrders(first: Int, displayable: Boolean): FulfillmentOrderConnection!
+      createdAt: DateTime updatedAt: DateTime processedAt: DateTime cancelledAt: DateTime
+      cancelReason: OrderCancelReason closed: Boolean
+      displayFinancialStatus: OrderDisplayFinancialStatus
+      displayFulfillmentStatus: OrderDisplayFulfillmentStatus
+      paymentGatewayNames: [String!] currencyCode: CurrencyCode note: String
+      phone: String email: String customer: Customer shippingAddress: MailingAddress
+      subtotalPriceSet: MoneyBag totalShippingPriceSet: MoneyBag totalPriceSet: MoneyBag
+      lineItems(first: Int, after: String): LineItemConnection
     }
-    type Query { order(id: ID!): Order }
+    type Query {
+      order(id: ID!): Order
+      orders(
+        first: Int after: String last: Int before: String
+        sortKey: OrderSortKeys reverse: Boolean query: String
+      ): OrderConnection!
+    }
+    scalar DateTime
+    scalar Decimal
+    enum OrderSortKeys {
+      CREATED_AT CUSTOMER_NAME FINANCIAL_STATUS FULFILLMENT_STATUS ID ORDER_NUMBER
+      PROCESSED_AT RELEVANCE TOTAL_PRICE UPDATED_AT
+    }
+    enum OrderCancelReason { CUSTOMER DECLINED FRAUD INVENTORY OTHER STAFF }
+    enum OrderDisplayFinancialStatus {
+      AUTHORIZED EXPIRED PAID PARTIALLY_PAID PARTIALLY_REFUNDED PENDING REFUNDED VOIDED
+    }
+    enum OrderDisplayFulfillmentStatus {
+      FULFILLED IN_PROGRESS ON_HOLD OPEN PARTIALLY_FULFILLED PENDING_FULFILLMENT
+      REQUEST_DECLINED RESTOCKED SCHEDULED UNFULFILLED
+    }
+    enum CurrencyCode { AED CAD DZD EGP EUR GBP MAD SAR TND USD XOF }
+    enum CountryCode { AE DZ EG ES FR GB MA SA SN TN US }
+    type MoneyV2 { amount: Decimal! currencyCode: CurrencyCode! }
+    type MoneyBag { shopMoney: MoneyV2! presentmentMoney: MoneyV2 }
+    type Customer implements Node {
+      id: ID! firstName: String lastName: String phone: String email: String
+    }
+    type MailingAddress {
+      firstName: String lastName: String address1: String address2: String city: String
+      province: String zip: String countryCodeV2: CountryCode phone: String
+    }
+    type PageInfo {
+      hasNextPage: Boolean! hasPreviousPage: Boolean! startCursor: String endCursor: String
+    }
+    type LineItem implements Node {
+      id: ID! title: String! quantity: Int! sku: String originalUnitPriceSet: MoneyBag!
+    }
+    type LineItemConnection { nodes: [LineItem!]! pageInfo: PageInfo! }
+    type OrderEdge { cursor: String! node: Order! }
+    type OrderConnection { nodes: [Order!]! edges: [OrderEdge!]! pageInfo: PageInfo! }
     input FulfillmentOrderLineItemInput { id: ID! quantity: Int! }
     input FulfillmentOrderHoldInput {
       reason: FulfillmentHoldReason! reasonNotes: String notifyMerchant: Boolean

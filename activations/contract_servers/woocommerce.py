@@ -10,6 +10,13 @@ consumer key / secret. Errors use WooCommerce's ``{"code", "message",
 ``woocommerce_rest_request_entity_too_large`` (413, a batch over 100 items).
 WooCommerce has no rate limit of its own (hosts add one); this server answers
 429 with ``Retry-After`` when ``rate_limit_per_s`` is set.
+
+The read side: ``GET /orders`` without ``include`` lists :attr:`feed` (seeded
+with :meth:`~WooCommerceContractServer.seed_from_landing`, the sample store's
+``orders/woocommerce/*.jsonl``) with ``modified_after``, ``orderby``, ``page``
+and the ``X-WP-Total`` / ``X-WP-TotalPages`` / ``Link`` headers
+(``woocommerce_orders``). With ``include`` it lists the write-side orders, as
+before.
 """
 
 from __future__ import annotations
@@ -25,12 +32,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from activations.contract_servers import woocommerce_orders
 from activations.contract_servers.common import (
     ContractServer,
     Fault,
     parse_body,
     retry_after_header,
 )
+from activations.contract_servers.order_feed import OrderFeed, SeedReport
 
 ROOT = "/wp-json/wc/v3"
 STATUSES = (
@@ -70,10 +79,13 @@ class WooCommerceContractServer(ContractServer):
         faults: Any = None,
         rate_limit_per_s: float | None = None,
         rate_limit_burst: float | None = None,
+        site_timezone: str = "Africa/Casablanca",
     ) -> None:
         super().__init__(
             faults=faults, rate_limit_per_s=rate_limit_per_s, rate_limit_burst=rate_limit_burst
         )
+        self.feed = OrderFeed(woocommerce_orders.woocommerce_key)
+        self.site_timezone = site_timezone
         self._credentials = f"{consumer_key}:{consumer_secret}".encode()
         self._consumer_key = consumer_key.encode()
         self.orders: dict[int, dict[str, Any]] = {}
@@ -99,6 +111,14 @@ class WooCommerceContractServer(ContractServer):
                     "id": number,
                 }
                 self.notes.setdefault(number, [])
+
+    def seed_from_landing(self, landing_dir: Any) -> SeedReport:
+        """Serve the orders of ``<landing_dir>/orders/woocommerce/**/*.jsonl``."""
+        return self.feed.seed_from_landing(landing_dir, "orders/woocommerce")
+
+    def add_order_snapshots(self, orders: Iterable[dict[str, Any]]) -> SeedReport:
+        """Add REST v3 order snapshots (a later ``date_modified_gmt`` is an update)."""
+        return self.feed.add(orders)
 
     # -- contract ------------------------------------------------------------------------
 
@@ -164,6 +184,10 @@ class WooCommerceContractServer(ContractServer):
 
     def _list(self, request: Request, body: Any) -> Response:
         include = request.query_params.get("include")
+        reading = any(p in request.query_params for p in woocommerce_orders.READ_PARAMS)
+        if include is None and (len(self.feed) or reading):
+            rows = [record for _, _, record in self.feed.visible()]
+            return woocommerce_orders.list_orders(request, rows, self.site_timezone)
         per_page = int(request.query_params.get("per_page", 10))
         if not 1 <= per_page <= 100:
             return wc_error(

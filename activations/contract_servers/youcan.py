@@ -7,6 +7,10 @@ answering ``{"status": 200, "detail": "Status is successfully updated",
 A slug outside the statuses list is stored as-is (as YouCan documents).
 YouCan does not document its 401 / 422 / 429 bodies; this server answers them
 in the same ``{"status", "detail", "meta"}`` shape (an assumption, named).
+
+The read side: ``GET /orders`` lists :attr:`feed` (seeded with
+:meth:`~YouCanContractServer.seed_from_landing`, the sample store's
+``orders/youcan/*.jsonl``), paginated and filtered as ``youcan_orders`` says.
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from activations.contract_servers import youcan_orders
 from activations.contract_servers.common import (
     ContractServer,
     Fault,
     parse_body,
     retry_after_header,
 )
+from activations.contract_servers.order_feed import OrderFeed, SeedReport
 
 KNOWN_STATUS = {"open": 1, "closed": 2, "processed": 3, "canceled-by-seller": 4}
 CONTEXTS = {"status": "status_object", "shipping": "shipping_status", "payment": "payment_status"}
@@ -54,7 +60,16 @@ class YouCanContractServer(ContractServer):
         )
         self._token = access_token
         self.orders: dict[str, dict[str, Any]] = {}
+        self.feed = OrderFeed(youcan_orders.youcan_key)
         self.seed_orders(orders)
+
+    def seed_from_landing(self, landing_dir: Any) -> SeedReport:
+        """Serve the order entities of ``<landing_dir>/orders/youcan/**/*.jsonl``."""
+        return self.feed.seed_from_landing(landing_dir, "orders/youcan")
+
+    def add_order_snapshots(self, orders: Iterable[dict[str, Any]]) -> SeedReport:
+        """Add order entity snapshots (a later ``updated_at`` is an update)."""
+        return self.feed.add(orders)
 
     def seed_orders(self, orders: Iterable[dict[str, Any]]) -> None:
         """Add orders: ``{"id": "<uuid>", "ref": "021", "status": "open"}`` (slug)."""
@@ -85,6 +100,7 @@ class YouCanContractServer(ContractServer):
 
     def vendor_routes(self) -> list[Route]:
         return [
+            self.route("/orders", self._list, ["GET"]),
             self.route("/orders/{id}", self._get, ["GET"]),
             self.route("/orders/{id}/status", self._status, ["PUT"]),
             self.route("/orders/{id}/status/{context}", self._status, ["PUT"]),
@@ -112,6 +128,9 @@ class YouCanContractServer(ContractServer):
         response = yc_error(429, "Too Many Attempts.")
         response.headers.update(retry_after_header(retry_after_s))
         return response
+
+    def _list(self, request: Request, body: Any) -> Response:
+        return youcan_orders.list_orders(request, [r for _, _, r in self.feed.visible()])
 
     def _get(self, request: Request, body: Any) -> Response:
         order = self.orders.get(request.path_params["id"])
