@@ -9,11 +9,10 @@ from connectors.ingestion import LANDING_SOURCES
 from connectors.ingestion.loader import landing_files
 from orchestration.settings import load_settings
 
-# Ingestion plus the dbt layers that only reshape what it loaded; activations are
-# never started by a file arriving, they keep their own schedules.
-INGEST_AND_TRANSFORM = dg.AssetSelection.groups(
-    "ingestion", "reference_data", "staging", "intermediate", "marts"
-)
+# Ingestion plus every dbt model (by kind: the marts sit in business groups such as
+# customers or segments). Activations and the lead score are never started by a file
+# arriving: they keep their own schedules.
+INGEST_AND_TRANSFORM = dg.AssetSelection.from_string("group:ingestion or kind:dbt")
 
 
 def new_landing_files(landing_dir: Path, cursor: dict[str, int]) -> dict[str, list[str]]:
