@@ -68,17 +68,7 @@ joined as (
 resolved as (
     select
         *,
-        -- The carrier is the source of truth once the parcel moves; before that, the storefront.
-        case
-            when tracking_returned_at is not null
-                and (tracking_delivered_at is null or tracking_returned_at > tracking_delivered_at)
-                then 'returned'
-            when tracking_delivered_at is not null then 'delivered'
-            when tracking_status is not null and tracking_status != 'placed' then tracking_status
-            when storefront_status in ('cancelled', 'delivered', 'returned', 'dispatched') then storefront_status
-            when storefront_status in ('confirmed', 'unreachable', 'pending') then storefront_status
-            else 'placed'
-        end as order_status
+        {{ order_status_precedence() }} as order_status
     from joined
 ),
 

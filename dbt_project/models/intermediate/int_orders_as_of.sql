@@ -148,17 +148,7 @@ resolved as (
             when updated_at is not null and updated_at > placed_at then updated_at
             else placed_at
         end as last_activity_at,
-        -- The same precedence as int_orders.
-        case
-            when tracking_returned_at is not null
-                and (tracking_delivered_at is null or tracking_returned_at > tracking_delivered_at)
-                then 'returned'
-            when tracking_delivered_at is not null then 'delivered'
-            when tracking_status is not null and tracking_status != 'placed' then tracking_status
-            when storefront_status in ('cancelled', 'delivered', 'returned', 'dispatched') then storefront_status
-            when storefront_status in ('confirmed', 'unreachable', 'pending') then storefront_status
-            else 'placed'
-        end as order_status
+        {{ order_status_precedence() }} as order_status
     from joined
 ),
 
