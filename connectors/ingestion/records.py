@@ -57,6 +57,26 @@ class YouCanOrder(_Record):
     total: Decimal
 
 
+class LightFunnelsOrder(_Record):
+    """GraphQL ``Order`` node (``created_at`` / ``updated_at`` as ``YYYY-MM-DD HH:MM:SS`` UTC, or ISO)."""
+
+    id_: int = Field(alias="_id")
+    created_at: datetime
+    updated_at: datetime
+    total: Decimal
+
+
+class PrestaShopOrder(_Record):
+    """Webservice ``order`` (``date_add`` / ``date_upd`` naive, the shop's wall-clock time),
+    with ``cod360_related`` (delivery address, customer) added by the pull."""
+
+    id: int
+    date_add: datetime
+    date_upd: datetime
+    total_paid: Decimal
+    current_state: int
+
+
 class TikTokLeadField(_Record):
     name: NonEmpty
     values: list[str]

@@ -47,6 +47,18 @@ LANDING_SOURCES: tuple[LandingSource, ...] = (
         records.YouCanOrder,
     ),
     LandingSource(
+        "lightfunnels_orders",
+        "LightFunnels GraphQL Order nodes (pulls and order webhooks), one snapshot per line.",
+        ("orders/lightfunnels/**/*.jsonl",),
+        records.LightFunnelsOrder,
+    ),
+    LandingSource(
+        "prestashop_orders",
+        "PrestaShop webservice orders with their delivery address and customer, one snapshot per line.",
+        ("orders/prestashop/**/*.jsonl",),
+        records.PrestaShopOrder,
+    ),
+    LandingSource(
         "tiktok_leads",
         "TikTok Lead Generation leads with their form answers.",
         ("leads/tiktok/**/*.jsonl",),

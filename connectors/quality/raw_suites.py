@@ -126,6 +126,38 @@ def build_suites() -> dict[str, RawSuite]:
             from raw.youcan_orders
             """,
         ),
+        _orders_suite(
+            "lightfunnels_orders",
+            f"""
+            select payload->>'$._id' as order_id,
+                   try_cast(payload->>'$.created_at' as timestamp) as placed_at,
+                   -- naive `YYYY-MM-DD HH:MM:SS` is UTC; an ISO value with an offset is converted
+                   {_seconds_ahead("coalesce(try_cast(payload->>'$.created_at' || 'Z' as timestamptz), try_cast(payload->>'$.created_at' as timestamptz))")} as seconds_in_future,
+                   try_cast(payload->>'$.total' as double) as total_amount,
+                   payload->>'$.currency' as currency,
+                   coalesce(nullif(payload->>'$.shipping_address.phone', ''), nullif(payload->>'$.phone', ''),
+                            nullif(payload->>'$.customer.phone', '')) as phone
+            from raw.lightfunnels_orders
+            """,
+        ),
+        _orders_suite(
+            "prestashop_orders",
+            # date_add is the shop's wall-clock time: up to 14 h ahead of UTC, never more.
+            """
+            select payload->>'$.id' as order_id,
+                   try_cast(payload->>'$.date_add' as timestamp) as placed_at,
+                   epoch(try_cast(payload->>'$.date_add' as timestamp))
+                       - epoch(cast(now() at time zone 'UTC' as timestamp)) - 14 * 3600 as seconds_in_future,
+                   try_cast(payload->>'$.total_paid' as double) as total_amount,
+                   -- the order carries only id_currency; the code is not in the pulled record
+                   cast(null as varchar) as currency,
+                   coalesce(nullif(payload->>'$.cod360_related.address_delivery.phone_mobile', ''),
+                            nullif(payload->>'$.cod360_related.address_delivery.phone', '')) as phone,
+                   payload->>'$.current_state' as status
+            from raw.prestashop_orders
+            """,
+            # no status set: shops add their own order states (ids above 13)
+        ),
         RawSuite(
             "tiktok_leads",
             """

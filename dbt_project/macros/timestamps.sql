@@ -46,3 +46,26 @@
         else {{ iso_to_utc(expr) }}
     end
 {%- endmacro %}
+
+{#- A naive timestamp string in UTC, or ISO 8601 with an offset (LightFunnels sends the
+    former when asked for `format: "YYYY-MM-DD HH:mm:ss"`, webhooks may send the latter). -#}
+{% macro naive_or_iso_to_utc(expr) -%}
+    case
+        when regexp_matches(cast({{ expr }} as varchar), '(Z|[+-][0-9]{2}:?[0-9]{2})$') then {{ iso_to_utc(expr) }}
+        else {{ naive_utc(expr) }}
+    end
+{%- endmacro %}
+
+{#- A naive wall-clock timestamp string of a known time zone (PrestaShop's date_add /
+    date_upd are in the shop's PS_TIMEZONE), as naive UTC. -#}
+{% macro local_to_utc(expr, tz) -%}
+    {{ return(adapter.dispatch('local_to_utc', 'cod360')(expr, tz)) }}
+{%- endmacro %}
+
+{% macro default__local_to_utc(expr, tz) -%}
+    cast(cast({{ expr }} as timestamp) at time zone '{{ tz }}' at time zone 'UTC' as timestamp)
+{%- endmacro %}
+
+{% macro duckdb__local_to_utc(expr, tz) -%}
+    cast(timezone('{{ tz }}', try_cast({{ expr }} as timestamp)) at time zone 'UTC' as timestamp)
+{%- endmacro %}

@@ -195,3 +195,42 @@ def test_invalid_utf8_is_quarantined_not_fatal(paths):
     report, quarantine, _ = _ingest(warehouse, landing, "sms_events")
     assert (report.records_loaded, report.records_quarantined) == (1, 1)
     assert quarantine[0][3] == "not valid UTF-8"
+
+
+def test_lightfunnels_and_prestashop_orders_load_and_bad_ones_name_the_field(paths):
+    warehouse, landing = paths
+    lightfunnels = {
+        "_id": 100123,
+        "created_at": "2026-03-01 10:00:00",
+        "updated_at": "2026-03-02T09:30:00Z",
+        "total": 299.0,
+        "financial_status": "pending",
+        "fulfillment_status": "unfulfilled",
+    }
+    _write(
+        landing / "orders/lightfunnels/sample/pull_20260302T093000000000Z_1.jsonl",
+        [json.dumps(lightfunnels), json.dumps({**lightfunnels, "_id": "not-a-number"})],
+    )
+    prestashop = {
+        "id": 42,
+        "date_add": "2026-03-01 11:00:00",
+        "date_upd": "2026-03-01 11:00:00",
+        "total_paid": "199.000000",
+        "current_state": "13",
+        "cod360_related": {"address_delivery": {"phone_mobile": "0661234567"}},
+    }
+    missing_state = {k: v for k, v in prestashop.items() if k != "current_state"}
+    _write(
+        landing / "orders/prestashop/sample/pull_20260301T110000000000Z_1.jsonl",
+        [json.dumps(prestashop), json.dumps({**missing_state, "id": 43})],
+    )
+
+    report, quarantine, _ = _ingest(warehouse, landing, "lightfunnels_orders")
+    assert (report.records_loaded, report.records_quarantined, report.reconciles) == (1, 1, True)
+    assert [(line, field) for _, line, field, _, _ in quarantine] == [(2, "_id")]
+
+    report, quarantine, _ = _ingest(warehouse, landing, "prestashop_orders")
+    assert (report.records_loaded, report.records_quarantined, report.reconciles) == (1, 1, True)
+    assert [(line, field, reason) for _, line, field, reason, _ in quarantine] == [
+        (2, "current_state", "missing required field 'current_state'")
+    ]

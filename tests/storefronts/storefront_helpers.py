@@ -179,6 +179,8 @@ class Harness:
             "shopify": ("regexp_extract(payload->>'$.id', '[0-9]+$')", "payload->>'$.updatedAt'"),
             "woocommerce": ("payload->>'$.id'", "payload->>'$.date_modified_gmt'"),
             "youcan": ("payload->>'$.id'", "payload->>'$.updated_at'"),
+            "lightfunnels": ("payload->>'$._id'", "payload->>'$.updated_at'"),
+            "prestashop": ("payload->>'$.id'", "payload->>'$.date_upd'"),
         }[self.platform]
         with duckdb.connect(str(warehouse)) as conn:
             report = ingest_source(conn, source, landing)

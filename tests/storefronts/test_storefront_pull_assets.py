@@ -101,7 +101,8 @@ def test_the_pull_job_selects_pulls_their_raw_tables_and_the_dbt_models_downstre
         "storefront_pulls/youcan/souk",
         "storefront_pulls/lightfunnels/funnels",
         "raw/woocommerce_orders",
-        "raw/youcan_orders",  # lightfunnels has no raw table yet
+        "raw/youcan_orders",
+        "raw/lightfunnels_orders",
         "stg_woocommerce__orders",
         "customer_360",  # a mart, whatever its group: activations are not pulled along
     }

@@ -39,6 +39,8 @@ def model(dbt, session):
         (dbt.ref("stg_shopify__orders"), "phone_raw"),
         (dbt.ref("stg_woocommerce__orders"), "phone_raw"),
         (dbt.ref("stg_youcan__orders"), "phone_raw"),
+        (dbt.ref("stg_lightfunnels__orders"), "phone_raw"),
+        (dbt.ref("stg_prestashop__orders"), "phone_raw"),
         (dbt.ref("stg_tiktok__leads"), "phone_raw"),
         (dbt.ref("stg_sms__events"), "phone_raw"),
         (dbt.ref("stg_whatsapp__message_statuses"), "recipient_wa_id"),

@@ -8,10 +8,14 @@ woocommerce as (select * from {{ ref('stg_woocommerce__orders') }}),
 
 youcan as (select * from {{ ref('stg_youcan__orders') }}),
 
+lightfunnels as (select * from {{ ref('stg_lightfunnels__orders') }}),
+
+prestashop as (select * from {{ ref('stg_prestashop__orders') }}),
+
 tiktok as (select * from {{ ref('stg_tiktok__leads') }}),
 
 unioned as (
-    {% for relation in ['shopify', 'woocommerce', 'youcan', 'tiktok'] %}
+    {% for relation in ['shopify', 'woocommerce', 'youcan', 'lightfunnels', 'prestashop', 'tiktok'] %}
     select
         order_ref, platform, platform_order_id, order_number, placed_at, updated_at, raw_status,
         cancel_reason, payment_method, phone_raw, email, customer_name, city_raw, address,

@@ -26,7 +26,7 @@ TOP_LEVEL_FIELDS = ("name", "label", "description", "filters", "sql")
 REQUIRED_FIELDS = ("name", "label", "description")
 
 # Values a list filter may hold that do not come from a seed.
-PLATFORMS = ("shopify", "woocommerce", "youcan", "tiktok")
+PLATFORMS = ("shopify", "woocommerce", "youcan", "lightfunnels", "prestashop", "tiktok")
 PAYMENT_METHODS = ("cod", "prepaid")
 OPEN_ORDER_STATUSES = (
     "placed",

@@ -1,0 +1,83 @@
+with
+
+source as (
+    select * from {{ source('raw', 'lightfunnels_orders') }}
+),
+
+parsed as (
+    select
+        'lightfunnels:' || (payload ->> '$._id') as order_ref,
+        payload ->> '$._id' as platform_order_id,
+        coalesce(payload ->> '$.name', payload ->> '$._id') as order_number,
+        {{ naive_or_iso_to_utc("payload ->> '$.created_at'") }} as placed_at,
+        {{ naive_or_iso_to_utc("payload ->> '$.updated_at'") }} as updated_at,
+        nullif(payload ->> '$.cancelled_at', '') as cancelled_at,
+        lower(coalesce(nullif(payload ->> '$.financial_status', ''), 'pending')) as financial_status,
+        lower(coalesce(nullif(payload ->> '$.fulfillment_status', ''), 'unfulfilled')) as fulfillment_status,
+        coalesce(
+            nullif(payload ->> '$.shipping_address.phone', ''),
+            nullif(payload ->> '$.phone', ''),
+            nullif(payload ->> '$.customer.phone', '')
+        ) as phone_raw,
+        coalesce(nullif(payload ->> '$.email', ''), nullif(payload ->> '$.customer.email', '')) as email,
+        coalesce(
+            nullif(trim(
+                coalesce(payload ->> '$.shipping_address.first_name', '') || ' '
+                || coalesce(payload ->> '$.shipping_address.last_name', '')
+            ), ''),
+            nullif(payload ->> '$.customer.full_name', '')
+        ) as customer_name,
+        nullif(payload ->> '$.shipping_address.city', '') as city_raw,
+        nullif(payload ->> '$.shipping_address.line1', '') as address,
+        cast(payload ->> '$.total' as decimal(12, 2)) as total_amount,
+        payload ->> '$.currency' as currency,
+        coalesce(json_array_length(payload -> '$.items'), 0) as item_count,
+        record_id,
+        source_file,
+        line_number,
+        loaded_at
+    from source
+),
+
+final as (
+    select
+        order_ref,
+        platform_order_id,
+        'lightfunnels' as platform,
+        order_number,
+        placed_at,
+        updated_at,
+        -- `<financial_status>/<fulfillment_status>`, with `cancelled` in place of the
+        -- financial status once `cancelled_at` is set (`cancelled/fulfilled` = an RTO).
+        case when cancelled_at is not null then 'cancelled' else financial_status end
+            || '/' || fulfillment_status as raw_status,
+        cast(null as varchar) as cancel_reason,
+        -- The pulled Order node carries no payment gateway. Assumption: an order paid
+        -- while still unfulfilled (and not cancelled) in any of its snapshots was paid
+        -- online (prepaid); every other order is cash on delivery, whose `paid` only
+        -- comes once the carrier has collected the cash.
+        case
+            when bool_or(
+                financial_status = 'paid' and fulfillment_status = 'unfulfilled' and cancelled_at is null
+            ) over (partition by order_ref) then 'prepaid'
+            else 'cod'
+        end as payment_method,
+        phone_raw,
+        email,
+        customer_name,
+        city_raw,
+        address,
+        total_amount,
+        currency,
+        item_count,
+        record_id,
+        source_file,
+        line_number,
+        loaded_at
+    from parsed
+    qualify row_number() over (
+        partition by order_ref, updated_at order by loaded_at, source_file, line_number
+    ) = 1
+)
+
+select * from final
