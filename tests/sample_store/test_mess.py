@@ -84,6 +84,9 @@ def test_ingestion_quarantines_exactly_the_bad_records(small_store):
     for source in ingestion.LANDING_SOURCES:
         report = ingestion.ingest_source(conn, source, small_store.landing)
         assert report.reconciles
+        if source.name not in SOURCES:  # a platform the sample store does not simulate
+            assert report.records_read == 0, source.name
+            continue
         assert report.records_read == small_store.summary.records_by_source[source.name]
         assert report.records_quarantined == expected[source.name] >= 2, source.name
     assert set(expected) == set(SOURCES)
