@@ -27,6 +27,7 @@ test: venv  ## the whole test suite (unit, ingestion, end-to-end on a small samp
 
 ui: venv  ## the Dagster UI on http://127.0.0.1:3000
 	@mkdir -p $(DAGSTER_HOME)
+	@test -f $(DAGSTER_HOME)/dagster.yaml || cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 webhooks: venv  ## the signed webhook receiver on http://127.0.0.1:8090

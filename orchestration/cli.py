@@ -42,7 +42,9 @@ def _instance():
     if not home:
         return dg.DagsterInstance.ephemeral()
     Path(home).mkdir(parents=True, exist_ok=True)
-    (Path(home) / "dagster.yaml").touch()  # defaults: local storage under DAGSTER_HOME
+    instance_config = Path(home) / "dagster.yaml"
+    if not instance_config.exists():
+        shutil.copyfile(Path(__file__).with_name("dagster.yaml"), instance_config)
     return dg.DagsterInstance.get()
 
 
