@@ -41,7 +41,9 @@ def test_every_record_read_is_loaded_or_quarantined_and_exactly_the_bad_ones_are
         for source in LANDING_SOURCES:
             counts = table_counts(conn, source)
             assert counts["read"] == counts["loaded"] + counts["quarantined"], source.name
-            assert counts["read"] == built_store.summary.records_by_source.get(source.name, 0), source.name
+            assert counts["read"] == built_store.summary.records_by_source.get(source.name, 0), (
+                source.name
+            )
             assert counts["quarantined"] == expected_bad.get(source.name, 0), source.name
     reasons = _rows(
         built_store, "select count(*) from raw.quarantine where reason is null or reason = ''"
