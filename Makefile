@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.cod360-installed
 # Runs of `make demo` are kept here so that `make ui` shows them.
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: venv demo test ui webhooks lint format docs clean
+.PHONY: venv demo test ui webhooks lint lint-sql format docs clean
 
 venv: $(STAMP)
 
@@ -37,6 +37,9 @@ webhooks: venv  ## the signed webhook receiver on http://127.0.0.1:8090
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+lint-sql: venv  ## sqlfluff over the dbt models (not yet part of CI: the models are not all clean)
+	$(BIN)/sqlfluff lint dbt_project/models
 
 format: venv
 	$(BIN)/ruff check --fix .
