@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-WHATSAPP_TOKEN = "EAAGm0PX4ZCpsBAKZCsecret-wa-token-7f3c9"
+WHATSAPP_TOKEN = "fake-test-wa-token-7f3c9-not-a-real-credential"
 SHOPIFY_TOKEN = "shpat_secret_shopify_token_4b2a"
 WOO_KEY = "ck_secretkey_1a2b3c"
 WOO_SECRET = "cs_secretsecret_4d5e6f"
