@@ -63,26 +63,12 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def _materialize(instance: dg.DagsterInstance, selection: list[str], run_config: dict) -> bool:
-    from orchestration.definitions import defs  # loaded now: resources read the env at load
+def _materialize(instance: dg.DagsterInstance, extra_keys: list[str], run_config: dict) -> bool:
+    # Definitions are loaded inside: the resources read the servers' env at load time.
+    from orchestration.cli import materialize_everything
 
-    definitions = defs()
-    chosen = dg.AssetSelection.groups("activations")
-    if selection:
-        chosen = chosen | dg.AssetSelection.from_coercible(selection)
-    keys = list(chosen.resolve(definitions.resolve_asset_graph()))
-    job = definitions.resolve_implicit_global_asset_job_def()
-    result = job.execute_in_process(
-        instance=instance,
-        asset_selection=keys,
-        run_config={**run_config, "loggers": {"console": {"config": {"log_level": "ERROR"}}}},
-        raise_on_error=False,
-    )
-    for event in result.all_events:
-        if event.is_step_failure:
-            message = event.event_specific_data.error.message.strip().splitlines()[0]
-            print(f"  step failed: {event.step_key}: {message[:300]}")
-    return result.success
+    selection = " or ".join(["group:activations", *(f"key:{key}" for key in extra_keys)])
+    return materialize_everything(instance=instance, selection=selection, run_config=run_config)
 
 
 def run_activation_demo(settings: Settings, instance: dg.DagsterInstance | None = None) -> bool:
@@ -102,11 +88,9 @@ def run_activation_demo(settings: Settings, instance: dg.DagsterInstance | None 
     ):
         # Same instance as the stages before when DAGSTER_HOME is set: the quality gate reads
         # their check evaluations.
-        run_instance = instance or stack.enter_context(
-            dg.DagsterInstance.get()
-            if os.environ.get("DAGSTER_HOME")
-            else dg.DagsterInstance.ephemeral()
-        )
+        from orchestration.cli import dagster_instance
+
+        run_instance = instance or stack.enter_context(dagster_instance())
         print("  pass 1: send", flush=True)
         first = _materialize(run_instance, [], {})
         servers.flush()

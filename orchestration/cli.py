@@ -34,7 +34,8 @@ def _generate_sample_store(args: argparse.Namespace, landing_dir: Path, truth_di
     generate(landing_dir, truth_dir, customers=args.customers, months=args.months, seed=args.seed)
 
 
-def _instance():
+def dagster_instance():
+    """The instance of DAGSTER_HOME (created with cod360's settings), or an ephemeral one."""
     import dagster as dg
 
     # With DAGSTER_HOME set (the Makefile sets it), demo runs appear in `make ui`.
@@ -55,11 +56,14 @@ def materialize_everything(
     exclude: str | None = None,
     verbose: bool = False,
     log_file: Path | None = None,
+    run_config: dict | None = None,
 ) -> bool:
     """Materialize every asset (or a selection, minus ``exclude``) in one process.
 
-    Returns whether the run succeeded. Prints one line per materialized asset; dbt's own
-    output goes to ``log_file`` when given.
+    Selections use Dagster's selection syntax, as in the UI (`key:order_scores or
+    group:activations`). Returns whether the run succeeded. Prints one line per
+    materialized asset; dbt's own output goes to ``log_file`` when given. ``run_config``
+    carries op config (loggers are set here).
     """
     import dagster as dg
 
@@ -73,25 +77,21 @@ def materialize_everything(
         defs(), dg.Definitions(loggers={"progress": progress_logger})
     )
     graph = definitions.resolve_asset_graph()
-    chosen = (
-        dg.AssetSelection.from_coercible(selection.split(","))
-        if selection
-        else dg.AssetSelection.all()
-    )
+    chosen = dg.AssetSelection.from_string(selection) if selection else dg.AssetSelection.all()
     if exclude:
-        chosen = chosen - dg.AssetSelection.from_coercible(exclude.split(","))
+        chosen = chosen - dg.AssetSelection.from_string(exclude)
     asset_selection = list(chosen.resolve(graph))
     job = definitions.resolve_implicit_global_asset_job_def()
     loggers: dict = {"progress": {}}
     if verbose:
         loggers["console"] = {"config": {"log_level": "INFO"}}
     with contextlib.ExitStack() as stack, _output_to(log_file):
-        instance = instance or stack.enter_context(_instance())
+        instance = instance or stack.enter_context(dagster_instance())
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
             asset_selection=asset_selection,
-            run_config={"loggers": loggers},
+            run_config={**(run_config or {}), "loggers": loggers},
         )
     evaluations = result.get_asset_check_evaluations()
     passed = sum(1 for check in evaluations if check.passed)
@@ -154,7 +154,7 @@ def _demo(args: argparse.Namespace) -> int:
     log_file = settings.data_dir / "logs" / "demo.log"
     # One instance for every stage: the activations' quality gate reads the check
     # results of the stages before it.
-    with _instance() as instance:
+    with dagster_instance() as instance:
         print(
             f"\n[1/3] Ingest, check, model and train into {settings.warehouse_path} (dbt output: {log_file})"
         )
