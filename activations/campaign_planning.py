@@ -17,7 +17,7 @@ import duckdb
 
 from activations.audience import AudienceMember
 from activations.campaign_config import Campaign, Template
-from activations.clients.privacy import mask_phone
+from common.privacy import mask_phone
 from activations.outbox import OutboxEntry, OutboxRow, OutboxStatus
 from activations.rules import Action, MessageKind, SendingPolicy, decide
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from activations.clients.privacy import mask_phone
+from common.privacy import mask_phone
 from activations.clients.sms import SmsClient, SmsStatus
 from activations.clients.whatsapp import THROTTLING_CODES, SendStatus, WhatsAppClient
 from activations.outbox import OutboxRow, OutboxStatus

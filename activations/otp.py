@@ -210,10 +210,10 @@ def main(argv: list[str] | None = None) -> int:
     except OtpSecretError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    from orchestration.settings import load_settings
+    from common.settings import load_settings
 
     path = args.warehouse or str(load_settings().warehouse_path)
-    from connectors.warehouse import connect
+    from common.warehouse import connect
 
     with connect(path) as conn:
         result = verify_code(conn, args.order_ref, args.code, secret, datetime.now(UTC))

@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 
 from connectors.ingestion import LANDING_SOURCES, ingest_source
-from connectors.sample_store import generate
-from connectors.warehouse import connect
-from orchestration.settings import DBT_PROJECT_DIR
+from sandbox.sample_store import generate
+from common.warehouse import connect
+from common.settings import DBT_PROJECT_DIR
 
 
 def main() -> int:

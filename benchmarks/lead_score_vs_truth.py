@@ -17,7 +17,7 @@ import sys
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from orchestration.settings import load_settings
+from common.settings import load_settings
 
 
 def main() -> int:

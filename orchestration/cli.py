@@ -15,8 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from orchestration.demo_summary import print_summary
-from orchestration.settings import load_settings
+from sandbox.demo_summary import print_summary
+from common.settings import load_settings
 
 
 def _landing_has_data(landing_dir: Path) -> bool:
@@ -24,7 +24,7 @@ def _landing_has_data(landing_dir: Path) -> bool:
 
 
 def _generate_sample_store(args: argparse.Namespace, landing_dir: Path, truth_dir: Path) -> None:
-    from connectors.sample_store import generate
+    from sandbox.sample_store import generate
 
     print(
         f"Generating the sample store: {args.customers} customers, {args.months} months, seed {args.seed} "
@@ -138,7 +138,7 @@ def _demo(args: argparse.Namespace) -> int:
         if args.regenerate:
             shutil.rmtree(sample_dir, ignore_errors=True)
         _generate_sample_store(args, sample_dir, truth_dir)
-        from connectors.storefronts.demo import pull_sample_store_through_apis
+        from sandbox.storefront_demo import pull_sample_store_through_apis
 
         print(
             "Landing the storefront orders through their APIs (local contract servers)", flush=True
@@ -166,7 +166,7 @@ def _demo(args: argparse.Namespace) -> int:
             instance=instance, selection="key:order_scores", verbose=args.verbose, log_file=log_file
         )
         print("\n[3/3] Activations, live, against local contract servers")
-        from orchestration.activation_demo import run_activation_demo
+        from sandbox.activation_demo import run_activation_demo
 
         acted = run_activation_demo(settings, instance=instance)
     print_summary(settings.warehouse_path, settings.model_store_dir)

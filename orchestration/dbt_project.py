@@ -2,7 +2,7 @@
 
 from dagster_dbt import DbtProject
 
-from orchestration.settings import DBT_PROJECT_DIR, load_settings
+from common.settings import DBT_PROJECT_DIR, load_settings
 
 load_settings().export_env()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from connectors.warehouse import connect
+from common.warehouse import connect
 
 
 class WarehouseResource(dg.ConfigurableResource):

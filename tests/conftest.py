@@ -33,14 +33,14 @@ class BuiltStore:
     data_dir: Path
     warehouse: Path
     landing: Path
-    summary: object  # connectors.sample_store SampleStoreSummary
+    summary: object  # sandbox.sample_store SampleStoreSummary
     run_succeeded: bool
 
 
 @pytest.fixture(scope="session")
 def built_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltStore]:
     """Generate a small sample store and materialize every asset on it (real dbt, real DuckDB)."""
-    from connectors.sample_store import generate
+    from sandbox.sample_store import generate
     from orchestration.cli import ACT_STAGE, materialize_everything
 
     root = tmp_path_factory.mktemp("e2e")

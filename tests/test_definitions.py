@@ -10,7 +10,7 @@ import dagster as dg
 import pytest
 
 from connectors.ingestion import LANDING_SOURCES, ingest_source
-from connectors.warehouse import connect
+from common.warehouse import connect
 
 
 @pytest.fixture(scope="module")

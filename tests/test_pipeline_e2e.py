@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.ingestion import LANDING_SOURCES, table_counts
-from connectors.warehouse import connect
+from common.warehouse import connect
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,7 @@ from activations.clients.errors import (
     VendorAuthError,
     WriteBackNotConfiguredError,
 )
-from activations.clients.privacy import mask_phone
+from common.privacy import mask_phone
 from activations.clients.shopify import ShopifyWriteBack
 from activations.clients.sms import SmsClient, SmsResult, SmsStatus
 from activations.clients.storefront import (

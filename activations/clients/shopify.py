@@ -38,7 +38,7 @@ from activations.clients.storefront import (
     WriteBackStatus,
     checked_order_id,
 )
-from activations.clients.transport import (
+from common.transport import (
     RetryableError,
     SecretHeaderAuth,
     Sleep,

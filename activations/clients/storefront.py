@@ -24,7 +24,7 @@ from activations.clients.errors import (
     VendorAuthError,
     WriteBackNotConfiguredError,
 )
-from activations.clients.transport import RetryableError, parse_retry_after
+from common.transport import RetryableError, parse_retry_after
 
 SUPPORTED_PLATFORMS = ("shopify", "woocommerce", "youcan")
 # Platforms cod360 ingests orders from but cannot write back to yet.

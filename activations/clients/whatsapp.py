@@ -29,8 +29,8 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from activations.clients.errors import VendorAccountError, VendorAuthError
-from activations.clients.privacy import mask_phone, redact
-from activations.clients.transport import (
+from common.privacy import mask_phone, redact
+from common.transport import (
     RetryableError,
     Sleep,
     VendorHttpClient,

@@ -34,7 +34,7 @@ from activations.clients.storefront import (
     checked_order_id,
     rest_verdict,
 )
-from activations.clients.transport import (
+from common.transport import (
     RetryableError,
     Sleep,
     VendorHttpClient,

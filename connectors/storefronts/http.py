@@ -1,7 +1,7 @@
 """The pullers' HTTP layer: the activation clients' transport, plus what a pull needs.
 
 Auth objects that hide secrets, client-side pacing and tenacity retries with
-backoff and ``Retry-After`` come from :mod:`activations.clients.transport`
+backoff and ``Retry-After`` come from :mod:`common.transport`
 (one implementation for reading and writing). This adds the pull's reading of
 a response: 401 / 403 stop the pull with an error naming the store and the
 setting to fix; 408 / 429 / 5xx / timeouts are retried, and when the retries
@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 
 import httpx
 
-from activations.clients.privacy import redact
-from activations.clients.transport import (
+from common.privacy import redact
+from common.transport import (
     RetryableError,
     Sleep,
     VendorHttpClient,

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from activations.clients.transport import basic_auth
+from common.transport import basic_auth
 from connectors.storefronts.base import (
     Page,
     SnapshotKey,

@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from activations.clients.transport import RetryableError, SecretHeaderAuth
+from common.transport import RetryableError, SecretHeaderAuth
 from connectors.storefronts.base import (
     Page,
     SnapshotKey,

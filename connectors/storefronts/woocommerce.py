@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from activations.clients.transport import basic_auth
+from common.transport import basic_auth
 from connectors.storefronts.base import (
     Page,
     SnapshotKey,

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from activations.clients.transport import bearer_auth
+from common.transport import bearer_auth
 from connectors.storefronts.base import (
     Page,
     SnapshotKey,

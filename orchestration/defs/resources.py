@@ -6,7 +6,7 @@ from dagster_dbt import DbtCliResource
 from ml.store_resource import ModelStoreResource
 from orchestration.dbt_project import cod360_dbt_project
 from orchestration.resources import WarehouseResource
-from orchestration.settings import DBT_EXECUTABLE, load_settings
+from common.settings import DBT_EXECUTABLE, load_settings
 
 
 @dg.definitions

@@ -7,7 +7,7 @@ from contextlib import ExitStack
 
 import pytest
 
-from activations.contract_servers import ContractServer, serve
+from sandbox.contract_servers import ContractServer, serve
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from outbox_harness import (
     settle,
 )
 
-from activations.contract_servers import FaultPlan
+from sandbox.contract_servers import FaultPlan
 
 HERE = Path(__file__).parent
 DONE = ("sent", "failed", "holdout")

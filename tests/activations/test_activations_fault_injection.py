@@ -9,7 +9,7 @@ from activation_helpers import FAST, WHATSAPP_TOKEN, WOO_KEY, WOO_SECRET
 
 from activations.clients.whatsapp import WhatsAppClient
 from activations.clients.woocommerce import WooCommerceWriteBack
-from activations.contract_servers import (
+from sandbox.contract_servers import (
     FaultPlan,
     WhatsAppContractServer,
     WooCommerceContractServer,

@@ -11,7 +11,7 @@ from activations.clients.errors import (
     UnsupportedPlatformError,
     WriteBackNotConfiguredError,
 )
-from activations.clients.privacy import mask_phone, redact
+from common.privacy import mask_phone, redact
 from activations.clients.resources import (
     ShopifyAdminResource,
     SmsGatewayResource,
@@ -26,8 +26,8 @@ from activations.clients.storefront import (
     WriteBackStatus,
     parse_order_ref,
 )
-from activations.clients.transport import TokenBucket, bearer_auth, parse_retry_after
-from activations.contract_servers import WhatsAppContractServer, WooCommerceContractServer
+from common.transport import TokenBucket, bearer_auth, parse_retry_after
+from sandbox.contract_servers import WhatsAppContractServer, WooCommerceContractServer
 
 
 @pytest.mark.parametrize("platform", ["prestashop", "lightfunnels", "tiktok"])

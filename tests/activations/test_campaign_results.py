@@ -15,7 +15,7 @@ from activations.measurement import (
     template_funnel,
     wilson_interval,
 )
-from connectors.warehouse import connect
+from common.warehouse import connect
 
 T0 = NOW.replace(tzinfo=None)
 

@@ -1,4 +1,4 @@
-"""``python -m activations.contract_servers``: a real process, configured from YAML."""
+"""``python -m sandbox.contract_servers``: a real process, configured from YAML."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import httpx
 import yaml
 from activation_helpers import PHONE
 
-from activations.contract_servers.__main__ import build_server
-from activations.contract_servers.whatsapp import WhatsAppContractServer
+from sandbox.contract_servers.__main__ import build_server
+from sandbox.contract_servers.whatsapp import WhatsAppContractServer
 
 
 def free_port() -> int:
@@ -49,7 +49,7 @@ def test_cli_serves_whatsapp_and_flushes_webhooks_on_exit(tmp_path):
         [
             sys.executable,
             "-m",
-            "activations.contract_servers",
+            "sandbox.contract_servers",
             "whatsapp",
             "--port",
             str(port),

@@ -19,8 +19,8 @@ from warehouse_fixtures import NOW, add_customers, add_inbound, add_order, creat
 
 from activations import otp
 from activations.campaign_runner import run_campaign
-from activations.contract_servers import WhatsAppContractServer
-from activations.contract_servers.whatsapp_validation import ApprovedTemplate
+from sandbox.contract_servers import WhatsAppContractServer
+from sandbox.contract_servers.whatsapp_validation import ApprovedTemplate
 from activations.delivery_codes import (
     delivery_code_spec,
     orders_out_for_delivery,
@@ -28,7 +28,7 @@ from activations.delivery_codes import (
     reattempt_spec,
 )
 from activations.otp import VerifyOutcome, issue_code, verify_code
-from connectors.warehouse import connect
+from common.warehouse import connect
 
 SECRET = b"a-test-secret-of-enough-bytes-0123"
 ORDER, CUSTOMER = "shopify:5001", phone(50)

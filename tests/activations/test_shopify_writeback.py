@@ -12,7 +12,7 @@ from activation_helpers import FAST, SHOPIFY_TOKEN, RecordingSleep
 from activations.clients.errors import VendorAuthError
 from activations.clients.shopify import ShopifyWriteBack
 from activations.clients.storefront import Decision, WriteBackStatus
-from activations.contract_servers import FaultPlan, ShopifyContractServer
+from sandbox.contract_servers import FaultPlan, ShopifyContractServer
 
 ORDER = 5123456789
 FO = 7000000001

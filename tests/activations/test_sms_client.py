@@ -11,7 +11,7 @@ from activation_helpers import FAST, PHONE, PHONE_MASKED, SMS_KEY, RecordingSlee
 
 from activations.clients.errors import VendorAuthError
 from activations.clients.sms import SmsClient, SmsStatus
-from activations.contract_servers import FaultPlan, SmsContractServer
+from sandbox.contract_servers import FaultPlan, SmsContractServer
 from connectors.ingestion.records import SmsEvent
 
 

@@ -21,7 +21,7 @@ from activations.clients.shopify import ShopifyWriteBack
 from activations.clients.storefront import WriteBackRegistry
 from activations.clients.woocommerce import WooCommerceWriteBack
 from activations.clients.youcan import YouCanWriteBack
-from activations.contract_servers import (
+from sandbox.contract_servers import (
     ShopifyContractServer,
     WooCommerceContractServer,
     YouCanContractServer,
@@ -33,7 +33,7 @@ from activations.decisions import (
     record_agent_decision,
     record_decisions,
 )
-from connectors.warehouse import connect
+from common.warehouse import connect
 
 T0 = NOW.replace(tzinfo=None)
 YOUCAN_ID = "3f7c1c9e-8a51-4a3a-9f0e-1d2b3c4d5e6f"

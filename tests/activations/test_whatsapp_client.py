@@ -19,7 +19,7 @@ from activations.clients.whatsapp import (
     WhatsAppClient,
     classify_error,
 )
-from activations.contract_servers import FaultPlan, RecipientFailure, WhatsAppContractServer
+from sandbox.contract_servers import FaultPlan, RecipientFailure, WhatsAppContractServer
 
 PHONE_NUMBER_ID = "106540352242922"
 CONFIRMATION = ("cod_order_confirmation", "fr")

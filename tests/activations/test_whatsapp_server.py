@@ -10,7 +10,7 @@ import pytest
 from activation_helpers import FAST, PHONE, WHATSAPP_TOKEN
 
 from activations.clients.whatsapp import SendStatus, WhatsAppClient
-from activations.contract_servers import ScriptedReply, WhatsAppContractServer
+from sandbox.contract_servers import ScriptedReply, WhatsAppContractServer
 from connectors.ingestion.records import WhatsAppWebhook
 
 PNID = "106540352242922"

@@ -11,7 +11,7 @@ from activation_helpers import FAST, WOO_KEY, WOO_SECRET, RecordingSleep
 from activations.clients.errors import VendorAuthError
 from activations.clients.storefront import Decision, DecisionRequest, WriteBackStatus
 from activations.clients.woocommerce import WooCommerceWriteBack
-from activations.contract_servers import FaultPlan, WooCommerceContractServer
+from sandbox.contract_servers import FaultPlan, WooCommerceContractServer
 
 ROOT = "/wp-json/wc/v3"
 

@@ -10,7 +10,7 @@ from activation_helpers import FAST, YOUCAN_TOKEN
 from activations.clients.errors import VendorAuthError
 from activations.clients.storefront import WriteBackStatus
 from activations.clients.youcan import REASON_NOT_WRITTEN, YouCanWriteBack
-from activations.contract_servers import FaultPlan, YouCanContractServer
+from sandbox.contract_servers import FaultPlan, YouCanContractServer
 
 ORDER_ID = "72aa7882-3898-49a8-87a2-506af3dd7320"
 REF = f"youcan:{ORDER_ID}"

@@ -15,7 +15,7 @@ import duckdb
 
 from activations.warehouse_tables import ensure_activation_tables
 from connectors.ingestion import SOURCES_BY_NAME, ensure_raw_tables, ingest_source
-from connectors.warehouse import connect
+from common.warehouse import connect
 
 NOW = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)  # 12:00 in Casablanca: outside quiet hours
 

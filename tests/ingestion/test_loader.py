@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from connectors.ingestion import SOURCES_BY_NAME, ingest_source, table_counts
-from connectors.warehouse import connect
+from common.warehouse import connect
 
 GOOD_EVENT = {
     "carrier": "ameex",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.sample_store import SampleStoreSummary, generate
+from sandbox.sample_store import SampleStoreSummary, generate
 
 
 @dataclass

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.sample_store import SOURCES, generate
-from connectors.sample_store import simulator as simulator_module
+from sandbox.sample_store import SOURCES, generate
+from sandbox.sample_store import simulator as simulator_module
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -162,7 +162,7 @@ def test_cli_writes_the_same_bytes_as_the_api(tmp_path):
         [
             sys.executable,
             "-m",
-            "connectors.sample_store",
+            "sandbox.sample_store",
             "--customers",
             "120",
             "--months",
@@ -190,7 +190,7 @@ def test_cli_writes_the_same_bytes_as_the_api(tmp_path):
 
 def test_cli_help_and_bad_arguments():
     ok = subprocess.run(
-        [sys.executable, "-m", "connectors.sample_store", "--help"],
+        [sys.executable, "-m", "sandbox.sample_store", "--help"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -208,7 +208,7 @@ def test_cli_help_and_bad_arguments():
     ):
         assert option in ok.stdout
     bad = subprocess.run(
-        [sys.executable, "-m", "connectors.sample_store", "--end-date", "31/10/2026"],
+        [sys.executable, "-m", "sandbox.sample_store", "--end-date", "31/10/2026"],
         cwd=REPO,
         capture_output=True,
         text=True,

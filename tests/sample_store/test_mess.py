@@ -12,8 +12,8 @@ from datetime import datetime
 import phonenumbers
 import pytest
 
-from connectors.sample_store import SOURCES
-from connectors.sample_store.world import UNKNOWN_CARRIER_STATUSES
+from sandbox.sample_store import SOURCES
+from sandbox.sample_store.world import UNKNOWN_CARRIER_STATUSES
 
 JSON_SOURCES = {
     "shopify_orders": ("orders/shopify/*.jsonl", "id"),

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from connectors.sample_store.world import CARRIER_STATUSES, YOUCAN_STATUSES
+from sandbox.sample_store.world import CARRIER_STATUSES, YOUCAN_STATUSES
 
 DECIMAL = re.compile(r"^\d+\.\d{2}$")
 UTC_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")

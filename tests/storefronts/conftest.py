@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from activations.contract_servers import ContractServer, serve
+from sandbox.contract_servers import ContractServer, serve
 
 
 @pytest.fixture(scope="session")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample store's landing folder: ~30–60 orders per platform, with their snapshots."""
-    from connectors.sample_store import generate
+    from sandbox.sample_store import generate
 
     root = tmp_path_factory.mktemp("sample_store")
     generate(root / "landing", root / "truth", customers=150, months=2, seed=5)

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from activations.contract_servers import (
+from sandbox.contract_servers import (
     ContractServer,
     LightFunnelsContractServer,
     PrestaShopContractServer,

@@ -9,7 +9,7 @@ from datetime import timedelta
 import httpx
 from storefront_helpers import TOKEN, WRONG, harness
 
-from activations.contract_servers import (
+from sandbox.contract_servers import (
     LightFunnelsContractServer,
     PrestaShopContractServer,
     ShopifyContractServer,

@@ -10,7 +10,7 @@ import pytest
 from storefront_helpers import TOKEN, WRONG, harness
 
 from connectors.storefronts.config import StoreConfigError, load_stores
-from connectors.storefronts.demo import pull_sample_store_through_apis
+from sandbox.storefront_demo import pull_sample_store_through_apis
 from connectors.storefronts.resources import WooCommercePullResource, resource_for_store
 from orchestration.defs.ingestion.assets import ingestion_assets
 from orchestration.defs.storefront_pulls.assets import storefront_pull_definitions

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from common.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 
 
 @dataclass(frozen=True)
@@ -86,8 +86,8 @@ STORE_SEED = 11
 def marts_warehouse(tmp_path_factory) -> DbtWarehouse:
     """A sample store ingested into raw tables, then every dbt model built and tested."""
     from connectors.ingestion import LANDING_SOURCES, ingest_source
-    from connectors.sample_store import generate
-    from connectors.warehouse import connect
+    from sandbox.sample_store import generate
+    from common.warehouse import connect
 
     root = tmp_path_factory.mktemp("marts")
     generate(

@@ -6,7 +6,7 @@ import importlib.util
 
 import pytest
 
-from orchestration.settings import DBT_PROJECT_DIR
+from common.settings import DBT_PROJECT_DIR
 
 _spec = importlib.util.spec_from_file_location(
     "int_phone_numbers", DBT_PROJECT_DIR / "models/intermediate/int_phone_numbers.py"

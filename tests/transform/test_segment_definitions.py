@@ -14,7 +14,7 @@ import duckdb
 import pytest
 import yaml
 
-from orchestration.settings import DBT_PROJECT_DIR
+from common.settings import DBT_PROJECT_DIR
 
 _spec = importlib.util.spec_from_file_location(
     "segment_definitions", DBT_PROJECT_DIR / "models/marts/segments/segment_definitions.py"

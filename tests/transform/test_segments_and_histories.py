@@ -13,7 +13,7 @@ import duckdb
 import pytest
 import yaml
 
-from orchestration.settings import DBT_PROJECT_DIR
+from common.settings import DBT_PROJECT_DIR
 
 pytestmark = pytest.mark.e2e
 

@@ -32,7 +32,7 @@ from orchestration.defs.activations.gates import enforce_quality_gate
 from orchestration.defs.activations.measurement import build_campaign_results_asset
 from orchestration.defs.activations.resources import whatsapp_deliverer
 from orchestration.resources import WarehouseResource
-from orchestration.settings import DBT_PROJECT_DIR
+from common.settings import DBT_PROJECT_DIR
 
 SEGMENTS_DIR_ENV = "COD360_SEGMENTS_DIR"
 

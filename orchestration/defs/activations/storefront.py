@@ -6,7 +6,7 @@ import dagster as dg
 
 from activations.agent_queue import export_agent_queue_csv, refresh_agent_queue
 from activations.campaign_planning import naive, utc_now
-from activations.clients.privacy import mask_phone
+from common.privacy import mask_phone
 from activations.clients.resources import (
     ShopifyAdminResource,
     WooCommerceResource,
@@ -31,7 +31,7 @@ from orchestration.defs.activations.common import (
 from orchestration.defs.activations.gates import enforce_quality_gate
 from orchestration.defs.activations.resources import ActivationSettings, storefront_resources
 from orchestration.resources import WarehouseResource
-from orchestration.settings import load_settings
+from common.settings import load_settings
 
 
 def _write_dry_run(conn, run_id: str, proposals, now) -> None:

@@ -7,7 +7,7 @@ import dagster as dg
 
 from connectors.ingestion import LANDING_SOURCES
 from connectors.ingestion.loader import landing_files
-from orchestration.settings import load_settings
+from common.settings import load_settings
 
 # Ingestion plus every dbt model (by kind: the marts sit in business groups such as
 # customers or segments). Activations and the lead score are never started by a file

@@ -1,0 +1,142 @@
+"""``cod360 demo``, last stage: the activations, live, against local contract servers.
+
+:func:`run_activation_demo` starts every contract server (``sandbox.demo_servers``)
+seeded with the warehouse's open orders, scripts a few customer replies, points the
+activation resources at the servers and materializes the ``activations`` group twice:
+
+1. send: campaigns, order confirmations, delivery codes, storefront decisions;
+2. follow up: the webhooks and SMS events the servers emitted are ingested, the
+   replies settle the outbox, the SMS fallback goes to whoever did not answer (its
+   delay set to 0 for the demo), a CANCEL reply becomes a cancel decision.
+
+It prints, per campaign, eligible / suppressed by rule / holdout / sent / failed, and
+the storefront decisions per score band. The env it sets is removed afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import dagster as dg
+
+from activations.confirmation import CANCEL, CONFIRM, new_cod_orders
+from sandbox.contract_servers import ScriptedReply
+from activations.decisions import decisions_by_band
+from sandbox.demo_servers import demo_servers
+from activations.warehouse_tables import CAMPAIGN_RUNS, OUTBOX, ensure_activation_tables
+from common.warehouse import connect
+from common.settings import Settings
+
+FOLLOW_UP = ["raw/whatsapp_webhooks", "raw/sms_events"]
+
+
+def scripted_replies(warehouse: Path) -> dict[str, ScriptedReply]:
+    """Of the customers asked to confirm, two in five tap CONFIRM, one in five CANCEL."""
+    from datetime import UTC, datetime
+
+    with connect(warehouse, read_only=True) as conn:
+        members = new_cod_orders()(conn, datetime.now(UTC))
+    replies = {}
+    for i, member in enumerate(sorted({m.customer_phone for m in members})):
+        if i % 5 < 2:
+            replies[member] = ScriptedReply(button_payload=CONFIRM)
+        elif i % 5 == 2:
+            replies[member] = ScriptedReply(button_payload=CANCEL)
+    return replies  # the other two in five stay silent: they get the SMS fallback
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _materialize(instance: dg.DagsterInstance, extra_keys: list[str], run_config: dict) -> bool:
+    # Definitions are loaded inside: the resources read the servers' env at load time.
+    from orchestration.cli import materialize_everything
+
+    selection = " or ".join(["group:activations", *(f"key:{key}" for key in extra_keys)])
+    return materialize_everything(instance=instance, selection=selection, run_config=run_config)
+
+
+def run_activation_demo(settings: Settings, instance: dg.DagsterInstance | None = None) -> bool:
+    """Run the activations live against local contract servers; print what they did."""
+    replies = scripted_replies(settings.warehouse_path)
+    follow_up_config = {
+        "ops": {
+            "activations__order_confirmation_sms_fallback": {
+                "config": {"fallback_after_minutes": 0}
+            }
+        }
+    }
+    with (
+        demo_servers(settings.warehouse_path, settings.landing_dir, replies=replies) as servers,
+        _environment(servers.env),
+        ExitStack() as stack,
+    ):
+        # Same instance as the stages before when DAGSTER_HOME is set: the quality gate reads
+        # their check evaluations.
+        from orchestration.cli import dagster_instance
+
+        run_instance = instance or stack.enter_context(dagster_instance())
+        print("  pass 1: send", flush=True)
+        first = _materialize(run_instance, [], {})
+        servers.flush()
+        print("  pass 2: ingest webhooks and replies, follow up", flush=True)
+        second = _materialize(run_instance, FOLLOW_UP, follow_up_config)
+        servers.flush()
+        duplicates = servers.whatsapp.duplicates.duplicates() + servers.sms.duplicates.duplicates()
+    print_activation_summary(settings.warehouse_path)
+    print(f"  messages the servers received twice: {len(duplicates)}")
+    return first and second and not duplicates
+
+
+def print_activation_summary(warehouse: Path) -> None:
+    """Per campaign: eligible, suppressed by rule, holdout, sent, failed; decisions per band."""
+    with connect(warehouse) as conn:
+        ensure_activation_tables(conn)
+        # Eligible and holdout are new members per run (summed); the rules are evaluated
+        # afresh every run, so the latest run's counts describe the present.
+        runs = conn.execute(
+            f"""
+            select campaign_id, sum(eligible), sum(holdout),
+                arg_max(suppressed_by_rule, finished_at)
+            from {CAMPAIGN_RUNS} where not dry_run group by 1 order by 1
+            """
+        ).fetchall()
+        outbox = dict(
+            ((c, s), n)
+            for c, s, n in conn.execute(
+                f"select campaign_id, status, count(*) from {OUTBOX} group by 1, 2"
+            ).fetchall()
+        )
+        bands = decisions_by_band(conn)
+    print("\nActivations (live runs against the contract servers)")
+    print(
+        f"  {'campaign':<32}{'eligible':>9}{'holdout':>9}{'sent':>7}{'failed':>8}{'waiting':>9}  suppressed by rule"
+    )
+    for campaign, eligible, holdout, latest_rules in runs:
+        rules = json.loads(latest_rules)
+        waiting = sum(
+            outbox.get((campaign, s), 0) for s in ("pending", "retry", "sending", "unknown")
+        )
+        suppressed = ", ".join(f"{k} {v}" for k, v in sorted(rules.items())) or "-"
+        print(
+            f"  {campaign:<32}{eligible:>9}{holdout:>9}{outbox.get((campaign, 'sent'), 0):>7}"
+            f"{outbox.get((campaign, 'failed'), 0):>8}{waiting:>9}  {suppressed}"
+        )
+    print("\nStorefront decisions (current decision per order, by score band)")
+    for band, counts in bands.items():
+        print(f"  {band:<14}" + ", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -1,0 +1,129 @@
+"""What `cod360 demo` prints at the end: the state of the warehouse in a few tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+
+from connectors.ingestion import LANDING_SOURCES, table_counts
+from common.warehouse import connect, table_exists
+
+
+def _table(title: str, header: list[str], rows: list[tuple], widths: list[int]) -> None:
+    print(f"\n{title}")
+    print(
+        "  "
+        + "".join(
+            f"{h:<{w}}" if i == 0 else f"{h:>{w}}"
+            for i, (h, w) in enumerate(zip(header, widths, strict=True))
+        )
+    )
+    for row in rows:
+        cells = []
+        for i, (value, width) in enumerate(zip(row, widths, strict=True)):
+            text = f"{value:.3f}" if isinstance(value, float) else str(value)
+            cells.append(f"{text:<{width}}" if i == 0 else f"{text:>{width}}")
+        print("  " + "".join(cells))
+
+
+def _raw_inputs(conn: duckdb.DuckDBPyConnection) -> None:
+    rows = []
+    for source in LANDING_SOURCES:
+        if table_exists(conn, "raw", source.raw_table):
+            c = table_counts(conn, source)
+            ok = "yes" if c["read"] == c["loaded"] + c["quarantined"] else "NO"
+            rows.append((source.name, c["read"], c["loaded"], c["quarantined"], ok))
+    _table(
+        "Raw inputs (all runs)",
+        ["source", "read", "loaded", "quarantined", "reconciles"],
+        rows,
+        [26, 10, 10, 13, 12],
+    )
+
+
+def _grouped(conn, title: str, schema: str, table: str, column: str, label: str) -> None:
+    if not table_exists(conn, schema, table):
+        return
+    rows = conn.execute(
+        f"select {column}, count(*) from {schema}.{table} group by 1 order by 2 desc, 1"
+    ).fetchall()
+    total = sum(count for _, count in rows) or 1
+    _table(
+        title, [label, "count", "share"], [(v, n, f"{n / total:.1%}") for v, n in rows], [28, 8, 8]
+    )
+
+
+def _orders(conn) -> None:
+    _grouped(
+        conn, "Orders by canonical status", "intermediate", "int_orders", "order_status", "status"
+    )
+    if table_exists(conn, "intermediate", "int_orders"):
+        rate = conn.execute(
+            """
+            select count(*) filter (where outcome = 'returned') * 1.0
+                   / nullif(count(*) filter (where outcome in ('delivered', 'returned')), 0)
+            from intermediate.int_orders where is_cod
+            """
+        ).fetchone()[0]
+        if rate is not None:
+            print(f"  RTO rate of resolved COD orders: {rate:.1%}")
+
+
+def _segments(conn) -> None:
+    if not table_exists(conn, "marts", "segment_membership"):
+        return
+    rows = conn.execute(
+        "select segment_name, count(*) from marts.segment_membership group by 1 order by 1"
+    ).fetchall()
+    _table("Segment members", ["segment", "customers"], rows, [28, 10])
+
+
+def _lead_score(conn, model_store: Path) -> None:
+    approved_file = model_store / "approved.json"
+    if approved_file.exists():
+        approved = json.loads(approved_file.read_text()).get("version")
+        evaluation = model_store / "versions" / str(approved) / "evaluation.json"
+        if approved and evaluation.exists():
+            report = json.loads(evaluation.read_text())
+            rows = [
+                (m["contender"], m["auc"], m["brier"], m["log_loss"], m["profit_per_order"])
+                for m in report["metrics"]
+            ]
+            window = report.get("window", {})
+            _table(
+                f"Lead score: approved {approved}, held-out window {window.get('start', '')[:10]}.."
+                f"{window.get('end', '')[:10]} ({report.get('orders')} orders, RTO {report.get('rto_rate', 0):.1%})",
+                ["contender", "AUC", "Brier", "log loss", "MAD/order"],
+                rows,
+                [28, 8, 8, 10, 11],
+            )
+    if table_exists(conn, "ml", "order_scores"):
+        _grouped(conn, "Open orders by lead-score band", "ml", "order_scores", "band", "band")
+
+
+def print_summary(warehouse_path: Path, model_store: Path | None = None) -> None:
+    """Print rows loaded and quarantined per source and the size of the main models."""
+    with connect(warehouse_path, read_only=True) as conn:
+        _raw_inputs(conn)
+        _orders(conn)
+        _grouped(
+            conn,
+            "Customers by lifecycle stage",
+            "marts",
+            "customer_lifecycle",
+            "lifecycle_stage",
+            "stage",
+        )
+        _grouped(
+            conn,
+            "Customers by RFM segment",
+            "marts",
+            "rfm_scores",
+            "rfm_segment_with_overlay",
+            "segment",
+        )
+        _segments(conn)
+        if model_store is not None:
+            _lead_score(conn, model_store)

@@ -1,0 +1,184 @@
+"""Storefront writers: Shopify, WooCommerce and YouCan order snapshots, TikTok leads."""
+
+from __future__ import annotations
+
+from sandbox.sample_store import vendors as v
+from sandbox.sample_store import world as w
+from sandbox.sample_store.order import _OrderCtx, _product
+
+
+class _StorefrontMixin:
+    """Writes the order as its storefront (or TikTok lead form) shows it."""
+
+    def _snapshot(self, order: _OrderCtx, ts: int, state: str) -> None:
+        """Write the order as its storefront shows it in ``state`` at ``ts``."""
+        platform = order.platform
+        if platform == "shopify":
+            record = self._shopify(order, ts, state)
+            self._emit(ts, "shopify", "shopify_orders", record)
+        elif platform == "woocommerce":
+            record = self._woocommerce(order, ts, state)
+            self._emit(ts, "woocommerce", "woocommerce_orders", record)
+        elif platform == "youcan":
+            record = self._youcan(order, ts, state)
+            self._emit(ts, "youcan", "youcan_orders", record)
+        elif state == "placed":
+            record = self._tiktok(order)
+            self._emit(order.placed_ts, "tiktok", "tiktok_leads", record)
+
+    def _shopify(self, order: _OrderCtx, ts: int, state: str) -> dict:
+        tags: list[str] = []
+        cancelled_ts = cancel_reason = None
+        financial = "PAID" if order.prepaid else "PENDING"
+        fulfillment = "UNFULFILLED"
+        history = order.history
+        if state != "placed":
+            history.append(state)
+        if "confirmed" in history:
+            tags.append("cod-confirmed")
+        if "unreachable" in history:
+            tags.append("cod-unreachable")
+        if state == "cancelled":
+            tags.append("cod-cancelled")
+            cancelled_ts, cancel_reason = ts, "CUSTOMER"
+            financial = "REFUNDED" if order.prepaid else "VOIDED"
+        elif state == "shipped":
+            fulfillment = "FULFILLED"
+        elif state == "delivered":
+            fulfillment = "FULFILLED"
+            tags.append("cod-delivered")
+            financial = "PAID"
+        elif state == "returned":
+            fulfillment = "FULFILLED"
+            tags.append("cod-returned")
+            cancelled_ts, cancel_reason = ts, "OTHER"
+            financial = "REFUNDED" if order.prepaid else "VOIDED"
+        if order.prepaid:
+            tags = [t for t in tags if t in ("cod-delivered", "cod-returned")]
+        phone = order.phone
+        customer_phone = (
+            None
+            if self.c_invalid_raw.get(order.customer) is not None
+            else "+212" + self._national(order.customer)
+        )
+        return v.shopify_order(
+            numeric_id=int(order.platform_id),
+            number=order.shopify_number,
+            created_ts=order.placed_ts,
+            updated_ts=ts,
+            customer_gid=f"gid://shopify/Customer/{7_104_000_000_000 + order.customer * 7919}",
+            first_name=order.first_name,
+            last_name=order.last_name,
+            phone=phone,
+            customer_phone=customer_phone,
+            email=order.email,
+            address1=order.address1,
+            address2=order.address2,
+            city=order.city.name,
+            province=order.city.region,
+            zip_code=order.city.zip_code,
+            items=order.items,
+            shipping_fee=order.shipping_fee,
+            total=order.total,
+            prepaid=order.prepaid,
+            tags=sorted(tags),
+            cancelled_ts=cancelled_ts,
+            cancel_reason=cancel_reason,
+            financial_status=financial,
+            fulfillment_status=fulfillment,
+        )
+
+    def _woocommerce(self, order: _OrderCtx, ts: int, state: str) -> dict:
+        status = {
+            "placed": "processing" if order.prepaid else "pending",
+            "confirmed": "processing",
+            "unreachable": "on-hold",
+            "cancelled": "cancelled",
+            "shipped": "processing",
+            "delivered": "completed",
+            "returned": "failed",
+        }[state]
+        paid_ts = order.placed_ts if order.prepaid else (ts if state == "delivered" else None)
+        return v.woocommerce_order(
+            order_id=int(order.platform_id),
+            order_key=order.woo_key,
+            status=status,
+            created_ts=order.placed_ts,
+            modified_ts=ts,
+            paid_ts=paid_ts,
+            completed_ts=ts if state == "delivered" else None,
+            first_name=order.first_name,
+            last_name=order.last_name,
+            phone=order.phone,
+            email=order.email or "",
+            address1=order.address1,
+            address2=order.address2,
+            city=order.city.name,
+            state=order.city.region,
+            postcode=order.city.zip_code,
+            items=order.items,
+            product_ids=[100 + w.CATALOGUE.index(_product(sku)) for sku, *_ in order.items],
+            shipping_fee=order.shipping_fee,
+            total=order.total,
+            prepaid=order.prepaid,
+            customer_note="",
+        )
+
+    def _youcan(self, order: _OrderCtx, ts: int, state: str) -> dict:
+        slug = {
+            "placed": "pending",
+            "confirmed": "confirmed",
+            "unreachable": "unreachable",
+            "cancelled": "cancelled",
+            "shipped": "shipped",
+            "delivered": "delivered",
+            "returned": "returned",
+        }[state]
+        if order.prepaid and state == "placed":
+            slug = "confirmed"
+        return v.youcan_order(
+            order_id=order.platform_id,
+            ref=order.youcan_ref,
+            slug=slug,
+            created_ts=order.placed_ts,
+            updated_ts=ts,
+            first_name=order.first_name,
+            last_name=order.last_name,
+            phone=order.phone,
+            email=order.email,
+            address1=order.address1,
+            address2=order.address2,
+            city=order.city.name,
+            region=order.city.region,
+            zip_code=order.city.zip_code,
+            items=order.items,
+            variant_ids=order.youcan_variants,
+            product_ids=order.youcan_products,
+            shipping_fee=order.shipping_fee,
+            total=order.total,
+            prepaid=order.prepaid,
+            paid=order.prepaid or state == "delivered",
+        )
+
+    def _tiktok(self, order: _OrderCtx) -> dict:
+        _sku, title, price, quantity = order.items[0]
+        creative_index = self.creative_ids.index(order.creative)
+        if self.mess and self.mess_rnd.random() < 0.3:
+            create_time: str | int = order.placed_ts  # pushed by webhook: unix seconds
+        else:
+            create_time = v.iso_z(order.placed_ts)  # downloaded: ISO 8601
+        return v.tiktok_lead(
+            lead_id=order.platform_id,
+            create_time=create_time,
+            advertiser_id="7301846529364810753",
+            campaign_id="1785123456789012",
+            ad_id=str(1785200000000000 + creative_index * 1117),
+            ad_name=order.creative,
+            form_id="7402938475610293847",
+            form_name="Commande COD - paiement à la livraison",
+            full_name=f"{order.first_name} {order.last_name}",
+            phone=order.phone,
+            city=order.city.name,
+            address=f"{order.address1} {order.address2}".strip(),
+            offer=f"{quantity} x {title} - {price * quantity} MAD",
+        )
