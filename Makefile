@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 
 demo: venv  ## generate the sample store and materialize every asset into data/warehouse.duckdb
 	@mkdir -p $(DAGSTER_HOME)
-	$(BIN)/cod360 demo
+	$(BIN)/python -m sandbox demo
 
 test: venv  ## the whole test suite (unit, ingestion, end-to-end on a small sample store)
 	$(BIN)/pytest

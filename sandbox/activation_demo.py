@@ -1,4 +1,4 @@
-"""``cod360 demo``, last stage: the activations, live, against local contract servers.
+"""``python -m sandbox demo``, last stage: the activations, live, against local contract servers.
 
 :func:`run_activation_demo` starts every contract server (``sandbox.demo_servers``)
 seeded with the warehouse's open orders, scripts a few customer replies, points the

@@ -1,4 +1,4 @@
-"""What `cod360 demo` prints at the end: the state of the warehouse in a few tables."""
+"""What `python -m sandbox demo` prints at the end: the state of the warehouse in a few tables."""
 
 from __future__ import annotations
 

@@ -41,7 +41,8 @@ class BuiltStore:
 def built_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltStore]:
     """Generate a small sample store and materialize every asset on it (real dbt, real DuckDB)."""
     from sandbox.sample_store import generate
-    from orchestration.cli import ACT_STAGE, materialize_everything
+    from orchestration.cli import materialize_everything
+    from sandbox.demo import ACT_STAGE
 
     root = tmp_path_factory.mktemp("e2e")
     with pytest.MonkeyPatch.context() as patch:
@@ -57,7 +58,7 @@ def built_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltStore
             months=E2E_MONTHS,
             seed=E2E_SEED,
         )
-        # As `cod360 demo` does: build and train, then score with the approved version.
+        # As `python -m sandbox demo` does: build and train, then score with the approved version.
         # Activations are tested against their contract servers in tests/activations.
         ok = materialize_everything(exclude=ACT_STAGE) and materialize_everything(
             selection="key:order_scores"

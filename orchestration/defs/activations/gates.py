@@ -2,7 +2,7 @@
 
 Two layers, because activations run in two ways:
 
-* **same run** (``cod360 demo``, a full materialization): the great-expectations
+* **same run** (``python -m sandbox demo``, a full materialization): the great-expectations
   suites on raw inputs and the dbt tests (error severity) are *blocking* asset
   checks; Dagster fails the step whose blocking check fails, and every step
   downstream — the activations — is skipped;
@@ -18,7 +18,7 @@ campaigns use schedules, as their files say, so the asset checks for itself.)
 
 Which checks are upstream comes from the code location's asset graph: the
 repository's in runs launched by the webserver or the daemon; in in-process runs
-(tests, ``cod360 demo``) that have no repository, the cod360 definitions built once
+(tests, ``python -m sandbox demo``) that have no repository, the cod360 definitions built once
 per process.
 """
 

@@ -2,7 +2,7 @@
 
 Secrets are ``dg.EnvVar`` (resolved at run time, never in code or in the UI).
 A vendor whose credential variable is unset is *not configured*: its activations
-run as dry runs and say why, so a fresh clone (or ``cod360 demo`` before the
+run as dry runs and say why, so a fresh clone (or ``python -m sandbox demo`` before the
 contract servers start) never fails and never sends. Base URLs point the same
 code at the real APIs, the contract servers of the demo, or a test server.
 

@@ -1,0 +1,353 @@
+"""Running a campaign (or a flow): plan the audience through the rules, record, send, report.
+
+One run of :func:`run_campaign`:
+
+1. settle what earlier runs left open (webhook reconciliation, expiry) and refresh
+   the suppression list;
+2. **plan**: every audience member through :func:`activations.rules.decide`;
+   messages to send and holdout members are written to the outbox (committed);
+3. **deliver**: every due row of the campaign — this run's and earlier runs'
+   ``pending`` / ``retry`` rows — is checked against the rules again, claimed, sent
+   and its outcome recorded (``activations.outbox`` explains the guarantees);
+4. write one ``activations.campaign_runs`` row and return a :class:`CampaignReport`.
+
+A dry run does 1 (read-only parts) and 2, writes what it would send to
+``activations.dry_run_sends`` instead of the outbox, and never builds a client.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+import duckdb
+
+from activations.audience import AudienceMember, contact_facts
+from activations.campaign_planning import MessageSpec, Plan, naive, plan_messages, utc_now
+from activations.clients.errors import RunStoppingError
+from activations.delivery import Deliverer
+from activations.outbox import (
+    DEFAULT_RECONCILE_GRACE,
+    OutboxRow,
+    OutboxStatus,
+    claim,
+    due_rows,
+    enqueue,
+    existing_statuses,
+    expire,
+    mark,
+    reconcile_whatsapp,
+    record_outcome,
+    release_idempotent,
+)
+from activations.rules import Action, Category, MessageKind, decide
+from activations.suppression import add_suppression, refresh_suppression
+from activations.warehouse_tables import (
+    CAMPAIGN_RUNS,
+    DRY_RUN_SENDS,
+    OUTBOX,
+    ensure_activation_tables,
+)
+
+logger = logging.getLogger("cod360.activations.campaigns")
+
+Connect = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
+AudienceFn = Callable[[duckdb.DuckDBPyConnection, datetime], list[AudienceMember]]
+SAMPLE_ROWS = 20
+
+
+@dataclass
+class CampaignReport:
+    campaign_id: str
+    dry_run: bool
+    mode_reason: str | None = None
+    audience: int = 0
+    eligible: int = 0
+    already_handled: int = 0
+    holdout: int = 0
+    enqueued: int = 0
+    sent: int = 0
+    failed: int = 0
+    awaiting_retry: int = 0
+    awaiting_reconciliation: int = 0
+    expired: int = 0
+    suppressed_by_rule: Counter = field(default_factory=Counter)
+    reconciliation: dict = field(default_factory=dict)
+    samples: list[dict] = field(default_factory=list)
+
+    def summary(self) -> dict[str, object]:
+        """Counts only (no customer data): for logs, metadata and the demo printout."""
+        return {
+            "mode": "dry_run" if self.dry_run else "live",
+            "audience": self.audience,
+            "eligible": self.eligible,
+            "already_handled": self.already_handled,
+            "holdout": self.holdout,
+            "enqueued": self.enqueued,
+            "sent": self.sent,
+            "failed": self.failed,
+            "awaiting_retry": self.awaiting_retry,
+            "awaiting_reconciliation": self.awaiting_reconciliation,
+            "expired": self.expired,
+            "suppressed_by_rule": dict(sorted(self.suppressed_by_rule.items())),
+            **({"mode_reason": self.mode_reason} if self.mode_reason else {}),
+        }
+
+
+# --- delivery --------------------------------------------------------------------------------
+
+
+@dataclass
+class DeliveryHooks:
+    """Test and instrumentation points: ``after_claim(row)`` runs once the claim is committed."""
+
+    after_claim: Callable[[OutboxRow], None] | None = None
+
+
+def _chunks(rows: Sequence[OutboxRow], size: int) -> Iterator[Sequence[OutboxRow]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def deliver_due(
+    connect: Connect,
+    spec: MessageSpec,
+    deliverer: Deliverer,
+    *,
+    run_id: str,
+    now_fn: Callable[[], datetime] = utc_now,
+    grace: timedelta = DEFAULT_RECONCILE_GRACE,
+    hooks: DeliveryHooks | None = None,
+    chunk_size: int = 100,
+) -> tuple[Counter, dict]:
+    """Send every due row of the campaign once; returns (outcome counts, reconciliation)."""
+    counts: Counter = Counter()
+    # Rows are already assigned to a group: no holdout draw at send time.
+    policy = replace(spec.policy, holdout_share=0.0)
+    with connect() as conn:
+        now = now_fn()
+        if spec.channel == "whatsapp":
+            reconciliation = reconcile_whatsapp(conn, spec.campaign_id, naive(now), grace).as_dict()
+        else:
+            reconciliation = {
+                "released_for_retry": release_idempotent(conn, spec.campaign_id, naive(now))
+            }
+        counts["expired"] += expire(conn, spec.campaign_id, naive(now))
+        due = due_rows(conn, spec.campaign_id, naive(now))
+        facts = dict(contact_facts(conn, [r.customer_phone for r in due], now))
+    # Short connections per chunk: other writers (ingestion, dbt) get the file between chunks.
+    for chunk in _chunks(due, chunk_size):
+        with connect() as conn:
+            for row in chunk:
+                now = now_fn()
+                verdict = decide(policy, facts[row.customer_phone], now)
+                if verdict.action is Action.SUPPRESS:
+                    mark(
+                        conn,
+                        row.outbox_key,
+                        OutboxStatus.SUPPRESSED,
+                        verdict.reason.value,
+                        naive(now),
+                    )
+                    counts[f"suppress:{verdict.reason.value}"] += 1
+                    continue
+                if verdict.action is Action.DEFER:
+                    counts[f"defer:{verdict.reason.value}"] += 1
+                    continue
+                if not claim(conn, row.outbox_key, naive(now), run_id):
+                    counts["claimed_elsewhere"] += 1
+                    continue
+                if hooks and hooks.after_claim:
+                    hooks.after_claim(row)
+                if (
+                    verdict.message_kind is MessageKind.TEMPLATE
+                    and row.message_kind == "text"
+                    and spec.channel == "whatsapp"
+                ):
+                    row.message_kind = "template"  # the window closed since planning
+                params = spec.params_at_send(conn, row, now) if spec.params_at_send else row.params
+                try:
+                    outcome = deliverer.deliver(row, params)
+                except RunStoppingError as exc:
+                    # The vendor refused the credential or account: nothing was accepted.
+                    record_outcome(
+                        conn,
+                        row.outbox_key,
+                        OutboxStatus.RETRY,
+                        naive(now_fn()),
+                        error_code=str(exc.code),
+                        error_message=str(exc),
+                    )
+                    raise
+                done = now_fn()
+                record_outcome(
+                    conn,
+                    row.outbox_key,
+                    outcome.status,
+                    naive(done),
+                    message_id=outcome.message_id,
+                    error_code=outcome.error_code,
+                    error_message=outcome.error_message,
+                    retry_not_before=naive(outcome.retry_not_before)
+                    if outcome.retry_not_before
+                    else None,
+                )
+                if outcome.suppress_reason:
+                    add_suppression(
+                        conn,
+                        row.customer_phone,
+                        outcome.suppress_reason,
+                        row.outbox_key,
+                        naive(done),
+                        naive(done),
+                    )
+                if outcome.status is OutboxStatus.SENT and row.category == Category.MARKETING.value:
+                    old = facts[row.customer_phone]
+                    facts[row.customer_phone] = replace(
+                        old, marketing_sent_at=(*old.marketing_sent_at, done)
+                    )
+                counts[outcome.status.value] += 1
+    return counts, reconciliation
+
+
+# --- one run ---------------------------------------------------------------------------------
+
+
+def _status_counts(conn: duckdb.DuckDBPyConnection, campaign_id: str) -> Counter:
+    rows = conn.execute(
+        f"select status, count(*) from {OUTBOX} where campaign_id = ? group by status",
+        [campaign_id],
+    ).fetchall()
+    return Counter(dict(rows))
+
+
+def _write_dry_run(conn, run_id: str, spec: MessageSpec, plan: Plan, now: datetime) -> None:
+    conn.execute(
+        f"delete from {DRY_RUN_SENDS} where run_id = ? and campaign_id = ?",
+        [run_id, spec.campaign_id],
+    )
+    if not plan.rows:
+        return
+    conn.executemany(
+        f"insert into {DRY_RUN_SENDS} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                run_id,
+                spec.campaign_id,
+                r["outbox_key"],
+                r["customer_phone_masked"],
+                r.get("order_ref"),
+                r.get("verdict", "skip"),
+                r.get("reason"),
+                r.get("variant"),
+                r.get("template_name"),
+                r.get("body_params"),
+                naive(now),
+            )
+            for r in plan.rows
+        ],
+    )
+
+
+def _write_run(conn, run_id: str, report: CampaignReport, started: datetime, now: datetime) -> None:
+    conn.execute(
+        f"""
+        insert or replace into {CAMPAIGN_RUNS} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        [
+            run_id,
+            report.campaign_id,
+            report.dry_run,
+            report.mode_reason,
+            naive(started),
+            naive(now),
+            report.audience,
+            report.eligible,
+            report.already_handled,
+            report.holdout,
+            report.enqueued,
+            report.sent,
+            report.failed,
+            report.awaiting_retry,
+            report.awaiting_reconciliation,
+            json.dumps(dict(sorted(report.suppressed_by_rule.items()))),
+        ],
+    )
+
+
+def run_campaign(
+    connect: Connect,
+    spec: MessageSpec,
+    audience: AudienceFn,
+    *,
+    deliverer: Deliverer | None,
+    dry_run: bool,
+    run_id: str,
+    mode_reason: str | None = None,
+    now_fn: Callable[[], datetime] = utc_now,
+    grace: timedelta = DEFAULT_RECONCILE_GRACE,
+    hooks: DeliveryHooks | None = None,
+) -> CampaignReport:
+    """Plan, record and deliver one campaign (module doc); a dry run sends and records nothing
+    but what it would do."""
+    if not dry_run and deliverer is None:
+        raise ValueError("a live run needs a deliverer; use dry_run=True to plan only")
+    started = now_fn()
+    report = CampaignReport(spec.campaign_id, dry_run, mode_reason)
+    with connect() as conn:
+        ensure_activation_tables(conn)
+        if not dry_run:
+            refresh_suppression(conn, naive(started))
+        members = audience(conn, started)
+        existing = existing_statuses(conn, spec.campaign_id)
+        facts = contact_facts(conn, [m.customer_phone for m in members], started)
+        plan = plan_messages(spec, members, facts, existing, started)
+        if dry_run:
+            _write_dry_run(conn, run_id, spec, plan, started)
+        else:
+            # Holdout rows are recorded too (measurement needs them) but are not messages.
+            enqueue(
+                conn,
+                [e for e in plan.entries if e.status is OutboxStatus.HOLDOUT],
+                naive(started),
+                run_id,
+            )
+            report.enqueued = enqueue(
+                conn,
+                [e for e in plan.entries if e.status is OutboxStatus.PENDING],
+                naive(started),
+                run_id,
+            )
+    report.audience = len(members)
+    report.already_handled = plan.counts.pop("already_handled", 0)
+    report.holdout = plan.counts.pop("holdout", 0)
+    would_send = plan.counts.pop("send", 0)
+    report.eligible = would_send + report.holdout
+    report.suppressed_by_rule.update(plan.counts)
+    report.samples = plan.rows[:SAMPLE_ROWS]
+    if dry_run:
+        report.enqueued = would_send
+    else:
+        outcomes, report.reconciliation = deliver_due(
+            connect, spec, deliverer, run_id=run_id, now_fn=now_fn, grace=grace, hooks=hooks
+        )
+        report.sent = outcomes.pop("sent", 0)
+        report.failed = outcomes.pop("failed", 0)
+        report.expired = outcomes.pop("expired", 0)
+        for name in ("retry", "unknown", "claimed_elsewhere"):
+            outcomes.pop(name, 0)
+        for name, count in outcomes.items():  # rules that held back already-planned rows
+            report.suppressed_by_rule[f"at_send:{name}"] += count
+    with connect() as conn:
+        ensure_activation_tables(conn)
+        statuses = _status_counts(conn, spec.campaign_id)
+        report.awaiting_retry = statuses["pending"] + statuses["retry"]
+        report.awaiting_reconciliation = statuses["sending"] + statuses["unknown"]
+        _write_run(conn, run_id, report, started, now_fn())
+    logger.info("campaign %s: %s", spec.campaign_id, report.summary())
+    return report

@@ -1,0 +1,313 @@
+"""Storefront decisions: the lead-score band of each order, pushed back to its storefront.
+
+Every scored order that has not left yet gets a decision — ``confirm``, ``review``
+(agent review), ``hold`` or ``cancel`` — written to ``activations.storefront_decisions``
+as a new *version* when it changes (one row per order and version, committed before
+the push), then pushed through the platform's write-back adapter, and its outcome
+recorded on the row.
+
+* Band → decision: confirm → confirm, review → review, hold → hold; a customer who
+  answered CANCEL to the confirmation message → cancel.
+* **A hold is released by a person**: while the current decision is ``hold``, an
+  automatic ``confirm`` becomes ``review`` (the agent queue) instead; only
+  :func:`record_agent_decision` may confirm a held order. The push re-checks this
+  on the row it is about to send.
+* Exactly once: adapters are idempotent per (order, decision, version) — Shopify
+  hold handles, WooCommerce note markers — so a row left ``sending`` by a killed
+  run is simply pushed again; the store ends as if it was pushed once. A row whose
+  order has a newer version is ``superseded``, never pushed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from activations.clients.errors import (
+    InvalidOrderRefError,
+    RunStoppingError,
+    UnsupportedPlatformError,
+    WriteBackNotConfiguredError,
+)
+from activations.clients.storefront import WriteBackRegistry, WriteBackStatus
+from activations.confirmation import ORDER_CONFIRMATION
+from activations.warehouse_tables import (
+    INBOUND_MESSAGES,
+    ORDER_SCORES,
+    ORDERS,
+    OUTBOX,
+    STOREFRONT_DECISIONS,
+    ensure_activation_tables,
+    relation_exists,
+)
+
+logger = logging.getLogger("cod360.activations.decisions")
+
+BAND_DECISIONS = {"confirm": "confirm", "review": "review", "hold": "hold"}
+# Orders that have not left the warehouse: a decision can still change what happens.
+UNDISPATCHED = ("placed", "pending", "confirmed", "unreachable")
+FINAL = ("cancel",)
+
+
+@dataclass(frozen=True)
+class ProposedDecision:
+    order_ref: str
+    platform: str
+    decision: str
+    reason: str
+    decided_by: str
+    band: str | None
+    score: float | None
+    model_version: str | None
+    scored_at: datetime | None
+
+
+def next_decision(
+    band: str | None, customer_reply: str | None, current: str | None, held: bool = False
+) -> tuple[str, str, str] | None:
+    """``(decision, reason, decided_by)`` for an order, or ``None`` to leave it as it is.
+
+    ``held``: the order was put on hold and no agent has decided since. Pure: the whole
+    policy, unit-tested.
+    """
+    if current in FINAL:
+        return None
+    if customer_reply == "cancel":
+        proposed = ("cancel", "the customer answered CANCEL to the confirmation", "customer_reply")
+    elif band in BAND_DECISIONS:
+        proposed = (BAND_DECISIONS[band], f"lead-score band {band}", "score")
+    else:
+        return None
+    if proposed[0] == "confirm" and (held or current == "hold"):
+        proposed = (
+            "review",
+            "score now confirms a held order: a person releases holds",
+            "hold_guard",
+        )
+    return None if proposed[0] == current else proposed
+
+
+def _current(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, str, bool]]:
+    """``{order_ref: (latest version, its decision, held)}``; held = a hold newer than the
+    latest agent decision."""
+    rows = conn.execute(
+        f"""
+        select order_ref, max(decision_version),
+            arg_max(decision, decision_version),
+            coalesce(max(decision_version) filter (where decision = 'hold'), 0)
+                > coalesce(max(decision_version) filter (where decided_by like 'agent:%'), 0)
+        from {STOREFRONT_DECISIONS} group by order_ref
+        """
+    ).fetchall()
+    return {ref: (version, decision, held) for ref, version, decision, held in rows}
+
+
+def propose_decisions(conn: duckdb.DuckDBPyConnection) -> list[ProposedDecision]:
+    """Latest score of each undispatched open order, the customer's reply, the current decision."""
+    if not relation_exists(conn, ORDER_SCORES) or not relation_exists(conn, ORDERS):
+        return []
+    replies = (
+        f"""
+        left join (
+            select ob.order_ref, max(i.reply_intent) filter (where i.reply_intent = 'cancel')
+                as reply
+            from {OUTBOX} ob join {INBOUND_MESSAGES} i on i.replied_to_message_id = ob.message_id
+            where ob.campaign_id = '{ORDER_CONFIRMATION}'
+            group by ob.order_ref
+        ) r on r.order_ref = s.order_ref
+        """
+        if relation_exists(conn, INBOUND_MESSAGES)
+        else "left join (select null::varchar as order_ref, null::varchar as reply) r "
+        "on r.order_ref = s.order_ref"
+    )
+    marks = ", ".join(f"'{s}'" for s in UNDISPATCHED)
+    rows = conn.execute(
+        f"""
+        with latest as (
+            select * from {ORDER_SCORES}
+            qualify row_number() over (partition by order_ref order by scored_at desc) = 1
+        )
+        select s.order_ref, o.platform, s.band, s.score, s.model_version, s.scored_at, r.reply
+        from latest s
+        join {ORDERS} o on o.order_ref = s.order_ref
+        {replies}
+        where o.outcome = 'open' and o.order_status in ({marks})
+        order by s.order_ref
+        """
+    ).fetchall()
+    current = _current(conn)
+    proposals = []
+    for ref, platform, band, score, model_version, scored_at, reply in rows:
+        _, decision, held = current.get(ref, (0, None, False))
+        decided = next_decision(band, reply, decision, held)
+        if decided:
+            proposals.append(
+                ProposedDecision(ref, platform, *decided, band, score, model_version, scored_at)
+            )
+    return proposals
+
+
+def record_decisions(
+    conn: duckdb.DuckDBPyConnection, proposals: list[ProposedDecision], now: datetime, run_id: str
+) -> int:
+    """Write each proposal as the order's next version (``pending``), committed before any push."""
+    current = _current(conn)
+    written = 0
+    for p in proposals:
+        version = current.get(p.order_ref, (0, None, False))[0] + 1
+        conn.execute(
+            f"""
+            insert into {STOREFRONT_DECISIONS} (order_ref, decision_version, platform, decision,
+                reason, decided_by, band, score, model_version, scored_at, status, created_at,
+                updated_at, run_id)
+            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
+            on conflict do nothing
+            """,
+            [p.order_ref, version, p.platform, p.decision, p.reason, p.decided_by, p.band,
+             p.score, p.model_version, p.scored_at, now, now, run_id],
+        )  # fmt: skip
+        written += 1
+    return written
+
+
+def record_agent_decision(
+    conn: duckdb.DuckDBPyConnection, order_ref: str, decision: str, agent: str, now: datetime
+) -> int:
+    """An agent's decision (the only way to confirm a held order); returns its version."""
+    ensure_activation_tables(conn)
+    if decision not in ("confirm", "hold", "cancel", "review"):
+        raise ValueError(f"unknown decision {decision!r}")
+    row = conn.execute(
+        f"select coalesce(max(decision_version), 0), any_value(platform) from {STOREFRONT_DECISIONS} "
+        "where order_ref = ?",
+        [order_ref],
+    ).fetchone()
+    platform = row[1] or order_ref.partition(":")[0]
+    conn.execute(
+        f"""
+        insert into {STOREFRONT_DECISIONS} (order_ref, decision_version, platform, decision,
+            reason, decided_by, status, created_at, updated_at)
+        values (?, ?, ?, ?, 'decided by an agent', ?, 'pending', ?, ?)
+        """,
+        [order_ref, row[0] + 1, platform, decision, f"agent:{agent}", now, now],
+    )
+    return row[0] + 1
+
+
+def _close(conn, ref, version, status, now, *, error_code=None, message=None, operations=None):
+    conn.execute(
+        f"""
+        update {STOREFRONT_DECISIONS}
+        set status = ?, error_code = ?, error_message = ?, operations = coalesce(?, operations),
+            updated_at = ?
+        where order_ref = ? and decision_version = ?
+        """,
+        [status, error_code, message, operations, now, ref, version],
+    )
+
+
+def _held_before(conn: duckdb.DuckDBPyConnection, order_ref: str, version: int) -> bool:
+    """Whether a hold older than ``version`` was not released by an agent since."""
+    return conn.execute(
+        f"""
+        select coalesce(max(decision_version) filter (where decision = 'hold'), 0)
+            > coalesce(max(decision_version) filter (where decided_by like 'agent:%'), 0)
+        from {STOREFRONT_DECISIONS} where order_ref = ? and decision_version < ?
+        """,
+        [order_ref, version],
+    ).fetchone()[0]
+
+
+def push_decisions(
+    conn: duckdb.DuckDBPyConnection, registry: WriteBackRegistry, now: datetime, run_id: str
+) -> Counter:
+    """Push every current decision not yet applied; returns counts per outcome."""
+    counts: Counter = Counter()
+    superseded = conn.execute(
+        f"""
+        update {STOREFRONT_DECISIONS} d set status = 'superseded', updated_at = ?
+        where status in ('pending', 'retry', 'sending') and decision_version < (
+            select max(decision_version) from {STOREFRONT_DECISIONS} x where x.order_ref = d.order_ref
+        )
+        returning order_ref
+        """,
+        [now],
+    ).fetchall()
+    if superseded:
+        counts["superseded"] += len(superseded)
+    rows = conn.execute(
+        f"""
+        select order_ref, decision_version, decision, reason, decided_by from {STOREFRONT_DECISIONS}
+        where status in ('pending', 'retry', 'sending') order by order_ref
+        """
+    ).fetchall()
+    for ref, version, decision, reason, decided_by in rows:
+        if (
+            decision == "confirm"
+            and not decided_by.startswith("agent:")
+            and _held_before(conn, ref, version)
+        ):
+            _close(
+                conn,
+                ref,
+                version,
+                "refused",
+                now,
+                message="a held order is confirmed by a person only",
+            )
+            counts["refused_confirm_of_hold"] += 1
+            continue
+        conn.execute(
+            f"update {STOREFRONT_DECISIONS} set status = 'sending', attempts = attempts + 1, "
+            "attempt_started_at = ?, run_id = ? where order_ref = ? and decision_version = ?",
+            [now, run_id, ref, version],
+        )
+        try:
+            result = registry.apply_decision(ref, decision, reason, version)
+        except (UnsupportedPlatformError, WriteBackNotConfiguredError, InvalidOrderRefError) as exc:
+            _close(conn, ref, version, "unsupported", now, message=str(exc))
+            counts["unsupported"] += 1
+            continue
+        except RunStoppingError as exc:
+            _close(conn, ref, version, "retry", now, error_code=str(exc.code), message=str(exc))
+            raise
+        status = {
+            WriteBackStatus.APPLIED: "applied",
+            WriteBackStatus.ALREADY_APPLIED: "already_applied",
+            WriteBackStatus.FAILED_PERMANENT: "failed",
+            WriteBackStatus.FAILED_TRANSIENT_EXHAUSTED: "retry",
+        }[result.status]
+        _close(
+            conn, ref, version, status, now,
+            error_code=result.error_code, message=result.error_message,
+            operations="; ".join(result.operations) or None,
+        )  # fmt: skip
+        counts[status] += 1
+    return counts
+
+
+def decisions_by_band(conn: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
+    """Current decision of each order, counted per score band and push status."""
+    ensure_activation_tables(conn)
+    rows = conn.execute(
+        f"""
+        with current_decisions as (
+            select * from {STOREFRONT_DECISIONS}
+            qualify row_number() over (partition by order_ref order by decision_version desc) = 1
+        )
+        select coalesce(band, decided_by), decision, status, count(*)
+        from current_decisions group by all
+        """
+    ).fetchall()
+    return _group(rows)
+
+
+def _group(rows) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for band, decision, status, count in rows:
+        out.setdefault(band, Counter())[f"{decision}:{status}"] += count
+    return {band: dict(sorted(c.items())) for band, c in sorted(out.items())}

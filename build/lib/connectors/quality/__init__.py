@@ -1,0 +1,1 @@
+"""great-expectations suites over the raw inputs."""

@@ -1,0 +1,444 @@
+"""The ASGI app: signed webhook endpoints that append what they accept to the landing folder.
+
+Every POST goes through the same steps, in this order:
+
+1. the endpoint's secret is configured, else 503 (never accept unsigned input);
+2. the body is at most ``max_body_bytes``, else 413 (read in chunks, never whole);
+3. the signature over the raw body verifies, else 401 (logged without the body);
+4. the body is JSON of the right shape, else 400 naming the problem;
+5. the lines are appended and fsynced, then 200 — or 503 if the disk write
+   failed, so the sender retries.
+
+Duplicate deliveries are accepted and landed again (the warehouse dedups);
+they are only counted in ``/metrics``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import re
+import time
+from collections import Counter, OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from connectors.webhooks.files import LandingLock, recover_open_files
+from connectors.webhooks.payloads import (
+    BadPayload,
+    carrier_records,
+    compact_json,
+    landing_line,
+    parse_json_object,
+)
+from connectors.webhooks.settings import Settings
+from connectors.webhooks.signatures import verify_base64, verify_hex
+from connectors.webhooks.writer import LandingWriter, WriterClosed
+
+logger = logging.getLogger("cod360.webhooks")
+access_logger = logging.getLogger("cod360.webhooks.access")
+
+RECENT_DELIVERIES = 100_000  # how many delivery keys the duplicate counter remembers
+
+
+class Rejected(Exception):
+    """A request the receiver refuses; ``body`` is returned as JSON."""
+
+    def __init__(self, status: int, body: dict[str, Any]):
+        super().__init__(body.get("error", ""))
+        self.status = status
+        self.body = body
+
+
+class Receiver:
+    """State shared by the endpoints: one writer per landing folder, counters, the lock."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.writers: dict[str, LandingWriter] = {}
+        self.counters: Counter[tuple[str, str, str]] = Counter()
+        self._recent: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._lock = LandingLock(settings.landing_dir)
+        self._accepting = False
+
+    async def start(self) -> None:
+        landing = self.settings.landing_dir
+        landing.mkdir(parents=True, exist_ok=True)
+        self._lock.acquire()
+        recovered = await asyncio.to_thread(recover_open_files, landing)
+        if recovered:
+            logger.warning(
+                "recovered %d landing file(s) left open by a previous run", len(recovered)
+            )
+        enabled = self.settings.enabled_endpoints()
+        logger.info(
+            "webhook receiver writing to %s; endpoints: %s",
+            landing,
+            ", ".join(
+                f"{name}={'on' if on else 'off (no secret)'}" for name, on in enabled.items()
+            ),
+        )
+        self._accepting = True
+
+    async def stop(self) -> None:
+        self._accepting = False
+        results = await asyncio.gather(
+            *(writer.close() for writer in self.writers.values()), return_exceptions=True
+        )
+        for writer, result in zip(self.writers.values(), results, strict=True):
+            if isinstance(result, BaseException):
+                logger.error("closing %s failed: %s", writer.relative_dir, result)
+        self._lock.release()
+
+    def writer(self, relative_dir: str, prefix: str) -> LandingWriter:
+        writer = self.writers.get(relative_dir)
+        if writer is None:
+            writer = self.writers[relative_dir] = LandingWriter(
+                self.settings.landing_dir,
+                relative_dir,
+                prefix,
+                rotate_seconds=self.settings.rotate_seconds,
+                rotate_bytes=self.settings.rotate_bytes,
+            )
+        return writer
+
+    async def land(
+        self, source: str, relative_dir: str, prefix: str, lines: list[bytes], delivery_key: str
+    ) -> None:
+        """Append ``lines`` durably; raise ``Rejected(503)`` if they could not be written."""
+        if not self._accepting:
+            raise Rejected(503, {"error": "receiver is shutting down"})
+        try:
+            await self.writer(relative_dir, prefix).append(lines)
+        except (OSError, WriterClosed) as exc:
+            logger.error(
+                "could not land %s delivery in %s: %s", source, relative_dir, type(exc).__name__
+            )
+            raise Rejected(503, {"error": "could not store the delivery, retry later"}) from None
+        self.counters["records_landed", source, ""] += len(lines)
+        key = (source, delivery_key)
+        if key in self._recent:
+            self._recent.move_to_end(key)
+            self.counters["duplicate_deliveries", source, ""] += 1
+        else:
+            self._recent[key] = None
+            if len(self._recent) > RECENT_DELIVERIES:
+                self._recent.popitem(last=False)
+
+
+# --- request helpers ---------------------------------------------------------------
+
+
+def _receiver(request: Request) -> Receiver:
+    return request.app.state.receiver
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing (413) anything over ``limit`` without buffering it."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise Rejected(413, {"error": f"body larger than {limit} bytes"})
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Rejected(413, {"error": f"body larger than {limit} bytes"})
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _require_secret(secret: str | None, source: str) -> str:
+    if not secret:
+        logger.warning("refused %s delivery: its secret is not configured", source)
+        raise Rejected(503, {"error": f"{source} webhooks are not configured"})
+    return secret
+
+
+def _check_signature(ok: bool, request: Request, source: str, header: str, body: bytes) -> None:
+    if ok:
+        return
+    reason = "signature mismatch" if request.headers.get(header) else f"missing {header} header"
+    client = request.client.host if request.client else "?"
+    # Never the body, never the header value, never the secret.
+    logger.warning("rejected %s delivery from %s: %s (%d bytes)", source, client, reason, len(body))
+    raise Rejected(401, {"error": "invalid signature"})
+
+
+def _digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+_UNSAFE = re.compile(r"[^a-z0-9._-]+")
+
+
+def _folder_name(value: str, default: str) -> str:
+    """A header / path value as one safe folder name (``orders/create`` → ``orders_create``)."""
+    name = _UNSAFE.sub("_", value.strip().lower().replace("/", "_"))[:100]
+    if not name.strip("._"):
+        return default
+    return "_" + name if name.startswith(".") else name
+
+
+def _accepted(records: int) -> JSONResponse:
+    return JSONResponse({"status": "accepted", "records": records})
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _endpoint(source: str | Callable[[Request], str]) -> Callable[[Handler], Handler]:
+    """Turn ``Rejected`` / ``BadPayload`` into responses and count every answer by status."""
+
+    def wrap(handler: Handler) -> Handler:
+        async def endpoint(request: Request) -> Response:
+            label = source(request) if callable(source) else source
+            try:
+                response = await handler(request)
+            except BadPayload as exc:
+                logger.info("rejected %s delivery: %s", label, exc)
+                response = JSONResponse(exc.as_json(), status_code=400)
+            except Rejected as exc:
+                response = JSONResponse(exc.body, status_code=exc.status)
+            _receiver(request).counters["requests", label, str(response.status_code)] += 1
+            return response
+
+        endpoint.__name__ = handler.__name__
+        endpoint.__doc__ = handler.__doc__
+        return endpoint
+
+    return wrap
+
+
+# --- endpoints -----------------------------------------------------------------------
+
+
+async def healthz(request: Request) -> Response:
+    """Liveness and which endpoints are configured (never the secrets)."""
+    receiver = _receiver(request)
+    return JSONResponse(
+        {"status": "ok", "endpoints": receiver.settings.enabled_endpoints()},
+        status_code=200,
+    )
+
+
+async def metrics(request: Request) -> Response:
+    """Counters in the Prometheus text format."""
+    receiver = _receiver(request)
+    lines = [
+        "# TYPE cod360_webhook_requests_total counter",
+        *(
+            f'cod360_webhook_requests_total{{source="{source}",status="{status}"}} {count}'
+            for (name, source, status), count in sorted(receiver.counters.items())
+            if name == "requests"
+        ),
+        "# TYPE cod360_webhook_records_landed_total counter",
+        *(
+            f'cod360_webhook_records_landed_total{{source="{source}"}} {count}'
+            for (name, source, _), count in sorted(receiver.counters.items())
+            if name == "records_landed"
+        ),
+        "# TYPE cod360_webhook_duplicate_deliveries_total counter",
+        *(
+            f'cod360_webhook_duplicate_deliveries_total{{source="{source}"}} {count}'
+            for (name, source, _), count in sorted(receiver.counters.items())
+            if name == "duplicate_deliveries"
+        ),
+        "# TYPE cod360_webhook_files_closed_total counter",
+        *(
+            f'cod360_webhook_files_closed_total{{folder="{folder}"}} {writer.files_closed}'
+            for folder, writer in sorted(receiver.writers.items())
+        ),
+    ]
+    return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+
+
+@_endpoint("whatsapp_handshake")
+async def whatsapp_handshake(request: Request) -> Response:
+    """Meta's subscription check: echo ``hub.challenge`` when ``hub.verify_token`` matches."""
+    expected = _require_secret(_receiver(request).settings.whatsapp_verify_token, "whatsapp")
+    params = request.query_params
+    token = params.get("hub.verify_token", "")
+    if params.get("hub.mode") != "subscribe" or not hmac.compare_digest(
+        token.encode("utf-8"), expected.encode("utf-8")
+    ):
+        logger.warning("refused WhatsApp verification handshake: wrong mode or token")
+        raise Rejected(403, {"error": "verification failed"})
+    challenge = params.get("hub.challenge")
+    if challenge is None:
+        raise Rejected(400, {"error": "hub.challenge is missing"})
+    return PlainTextResponse(challenge)
+
+
+@_endpoint("whatsapp")
+async def whatsapp_post(request: Request) -> Response:
+    """A WhatsApp Cloud API notification, landed byte-for-byte in ``messages/whatsapp/``."""
+    receiver = _receiver(request)
+    secret = _require_secret(receiver.settings.whatsapp_app_secret, "whatsapp")
+    body = await _read_body(request, receiver.settings.max_body_bytes)
+    header = "x-hub-signature-256"
+    _check_signature(
+        verify_hex(secret, body, request.headers.get(header)), request, "whatsapp", header, body
+    )
+    parse_json_object(body)
+    await receiver.land(
+        "whatsapp", "messages/whatsapp", "whatsapp", [landing_line(body)], _digest(body)
+    )
+    return _accepted(1)
+
+
+@_endpoint("shopify")
+async def shopify_post(request: Request) -> Response:
+    """A Shopify webhook (REST-shaped resource), landed per shop and topic."""
+    receiver = _receiver(request)
+    secret = _require_secret(receiver.settings.shopify_webhook_secret, "shopify")
+    body = await _read_body(request, receiver.settings.max_body_bytes)
+    header = "x-shopify-hmac-sha256"
+    _check_signature(
+        verify_base64(secret, body, request.headers.get(header)), request, "shopify", header, body
+    )
+    parse_json_object(body)
+    topic = request.headers.get("x-shopify-topic", "")
+    shop = _folder_name(request.headers.get("x-shopify-shop-domain", ""), "_unknown_shop")
+    root = (
+        "orders/shopify_webhooks"
+        if topic.lower().startswith("orders/")
+        else "other/shopify_webhooks"
+    )
+    folder = f"{root}/{shop}/{_folder_name(topic, '_unknown_topic')}"
+    delivery = request.headers.get("x-shopify-webhook-id") or _digest(body)
+    await receiver.land("shopify", folder, "shopify", [landing_line(body)], delivery)
+    return _accepted(1)
+
+
+@_endpoint("lightfunnels")
+async def lightfunnels_post(request: Request) -> Response:
+    """A LightFunnels webhook; an optional ``/{topic}`` path segment picks the subfolder."""
+    receiver = _receiver(request)
+    secret = _require_secret(receiver.settings.lightfunnels_webhook_secret, "lightfunnels")
+    body = await _read_body(request, receiver.settings.max_body_bytes)
+    header = "lightfunnels-hmac"
+    _check_signature(
+        verify_base64(secret, body, request.headers.get(header)),
+        request,
+        "lightfunnels",
+        header,
+        body,
+    )
+    parse_json_object(body)
+    topic = request.path_params.get("topic")
+    if topic is None:
+        folder = "orders/lightfunnels"
+    else:
+        name = _folder_name(topic, "_unknown_topic")
+        root = "orders/lightfunnels" if name.startswith("order") else "other/lightfunnels_webhooks"
+        folder = f"{root}/{name}"
+    await receiver.land("lightfunnels", folder, "lightfunnels", [landing_line(body)], _digest(body))
+    return _accepted(1)
+
+
+def _carrier_label(request: Request) -> str:
+    carrier = request.path_params.get("carrier", "").lower()
+    # unknown names share one label: a metric label per guessed name would grow without bound
+    known = carrier in _receiver(request).settings.carrier_secrets
+    return f"carriers/{carrier if known else '_unknown'}"
+
+
+@_endpoint(_carrier_label)
+async def carrier_post(request: Request) -> Response:
+    """Tracking updates in the carrier envelope: one object or an array, all-or-nothing."""
+    receiver = _receiver(request)
+    carrier = request.path_params["carrier"].lower()
+    secret = receiver.settings.carrier_secrets.get(carrier)
+    if secret is None:
+        raise Rejected(404, {"error": "unknown carrier"})
+    source = f"carriers/{carrier}"
+    body = await _read_body(request, receiver.settings.max_body_bytes)
+    header = "x-cod360-signature"
+    _check_signature(
+        verify_hex(secret, body, request.headers.get(header)), request, source, header, body
+    )
+    records = carrier_records(body, carrier)
+    stripped = body.lstrip()
+    lines = [landing_line(body)] if stripped[:1] == b"{" else [compact_json(r) for r in records]
+    await receiver.land(source, f"tracking/{carrier}", carrier, lines, _digest(body))
+    return _accepted(len(lines))
+
+
+# --- app ---------------------------------------------------------------------------------
+
+
+class AccessLog:
+    """One log line per request: method, path (never the query: it carries the verify token),
+    status and duration. Replaces uvicorn's access log for that reason."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            client = scope.get("client") or ("?", 0)
+            access_logger.info(
+                "%s %s %s %d %.1fms",
+                client[0],
+                scope["method"],
+                scope["path"],
+                status,
+                (time.perf_counter() - started) * 1000,
+            )
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The receiver as an ASGI app; startup takes the landing lock and recovers open files."""
+
+    receiver = Receiver(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.receiver = receiver
+        await receiver.start()
+        try:
+            yield
+        finally:
+            await receiver.stop()
+
+    app = Starlette(
+        middleware=[Middleware(AccessLog)],
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
+            Route("/webhooks/whatsapp", whatsapp_handshake, methods=["GET"]),
+            Route("/webhooks/whatsapp", whatsapp_post, methods=["POST"]),
+            Route("/webhooks/shopify", shopify_post, methods=["POST"]),
+            Route("/webhooks/lightfunnels", lightfunnels_post, methods=["POST"]),
+            Route("/webhooks/lightfunnels/{topic}", lightfunnels_post, methods=["POST"]),
+            Route("/webhooks/carriers/{carrier}", carrier_post, methods=["POST"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.receiver = receiver
+    return app

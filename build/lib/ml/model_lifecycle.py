@@ -1,0 +1,111 @@
+"""The four steps the orchestration runs, each one call: train, evaluate, gate, score.
+
+Assets pass a version name between steps, never a model object: everything a later
+step needs is in the store (the model card holds the windows and horizons), so each
+step can be re-run alone.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ml.baseline import baseline_model
+from ml.challenger import fit_challenger
+from ml.config import LeadScoreConfig, load_lead_score_config
+from ml.evaluation import EvaluationReport, evaluate_lead_score
+from ml.features import validate_orders
+from ml.model_store import ModelStore
+from ml.order_scoring import ScoredOrders, score_orders
+from ml.promotion import PromotionDecision, decide_promotion
+from ml.time_splits import TimeSplits, known_at
+from ml.training import TrainedLeadScore, train_lead_score
+from ml.training_examples import decision_snapshots, labelled_snapshots
+
+
+def train_and_store(
+    orders: pd.DataFrame,
+    store: ModelStore,
+    config: LeadScoreConfig | None = None,
+    *,
+    cutoff: pd.Timestamp | None = None,
+) -> TrainedLeadScore:
+    """Train a version on the order frame and save it; ``result.model.version`` names it."""
+    result = train_lead_score(orders, config, cutoff=cutoff)
+    store.save(result.model)
+    return result
+
+
+def evaluate_version(
+    orders: pd.DataFrame,
+    store: ModelStore,
+    version: str,
+    config: LeadScoreConfig | None = None,
+    *,
+    include_challenger: bool | None = None,
+) -> EvaluationReport:
+    """Evaluate a stored version against the baseline and the approved version.
+
+    The baseline is calibrated on the version's own calibration window; the approved
+    version (if any, and not this one) is loaded from the store; the challenger is
+    refitted on the version's training window when enabled. The report is saved with
+    the version and returned.
+    """
+    config = config or load_lead_score_config()
+    candidate = store.load(version)
+    splits = TimeSplits.from_dict(candidate.card["splits"])
+    horizons = [pd.Timedelta(h) for h in candidate.card["snapshot_horizons"]]
+    known = known_at(validate_orders(orders).orders, splits.cutoff)
+    calibration = labelled_snapshots(known, splits.calibration, horizons)
+    baseline = baseline_model(
+        config.scaling.scaling(),
+        calibration=(calibration.evidence, calibration.rto, calibration.weight),
+        method=config.calibration.method,
+    )
+    approved = store.approved_version()
+    previous = store.load(approved) if approved and approved != version else None
+    challenger = None
+    wanted = config.challenger.enabled if include_challenger is None else include_challenger
+    if wanted:
+        train = labelled_snapshots(known, splits.train, horizons)
+        decision = decision_snapshots(
+            known, splits.calibration, pd.Timedelta(candidate.card["decision_horizon"])
+        )
+        challenger = fit_challenger(train, calibration, decision, config)
+    report = evaluate_lead_score(
+        candidate, baseline, orders, config, previous=previous, challenger=challenger
+    )
+    store.save_evaluation(version, report)
+    return report
+
+
+def gate_promotion(
+    store: ModelStore,
+    version: str,
+    report: EvaluationReport,
+    config: LeadScoreConfig | None = None,
+    *,
+    auto_promote: bool = False,
+) -> PromotionDecision:
+    """Decide, record the verdict with the version, and promote it if asked and approved."""
+    config = config or load_lead_score_config()
+    decision = decide_promotion(report, config.promotion)
+    store.record_decision(version, decision)
+    if decision.approved and auto_promote:
+        store.promote(version, note="promoted by the lead-score promotion check")
+    return decision
+
+
+def score_with_approved(
+    orders: pd.DataFrame,
+    store: ModelStore,
+    as_of: pd.Timestamp | pd.Series | None = None,
+    config: LeadScoreConfig | None = None,
+) -> ScoredOrders:
+    """Score orders with the approved version, or the rule-based baseline before any.
+
+    The baseline's probability is then the scaling's reading of its score (it has not
+    been calibrated); ``model_version`` says which one scored each order.
+    """
+    config = config or load_lead_score_config()
+    model = store.load_approved() or baseline_model(config.scaling.scaling())
+    return score_orders(model, orders, as_of=as_of, top_n=config.reasons.top_n)

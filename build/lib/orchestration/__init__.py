@@ -1,0 +1,1 @@
+"""The cod360 Dagster code location."""

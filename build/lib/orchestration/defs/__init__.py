@@ -1,0 +1,1 @@
+"""Definitions by domain: each folder holds one concern's assets, checks, sensors and schedules."""

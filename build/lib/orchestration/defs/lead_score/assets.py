@@ -1,0 +1,234 @@
+"""The lead score in Dagster: retrain, evaluate against the baseline, gate, score open orders.
+
+The model library is ``ml/``; these assets only move data between the warehouse
+and the model store and show the results in the UI.
+"""
+
+import base64
+import os
+
+import dagster as dg
+import pandas as pd
+from dagster_dbt import get_asset_key_for_model
+
+from ml.config import load_lead_score_config
+from ml.markdown_tables import markdown_table
+from ml.model_lifecycle import (
+    evaluate_version,
+    gate_promotion,
+    score_with_approved,
+    train_and_store,
+)
+from ml.store_resource import ModelStoreResource
+from orchestration.defs.transform.assets import cod360_dbt_models
+from orchestration.resources import WarehouseResource
+
+LEAD_SCORE_GROUP = "lead_score"
+ORDER_RTO_HISTORY = get_asset_key_for_model([cod360_dbt_models], "order_rto_history")
+SCORES_TABLE = "ml.order_scores"
+
+
+class LeadScoreTrainingConfig(dg.Config):
+    """Which data a retraining sees."""
+
+    cutoff: str | None = None
+    """Train on what was known at this moment (ISO date or time, UTC). Default: all data."""
+
+
+def _order_frame(warehouse: WarehouseResource, *, open_only: bool = False) -> pd.DataFrame:
+    """``order_rto_history`` as the ML input contract wants it (tz-aware UTC timestamps)."""
+    where = "where is_open" if open_only else ""
+    with warehouse.connect(read_only=True) as conn:
+        table = conn.execute(
+            "select table_schema || '.' || table_name from information_schema.tables "
+            "where table_name = 'order_rto_history' limit 1"
+        ).fetchone()
+        if table is None:
+            raise dg.Failure("order_rto_history is not built yet: materialize the dbt marts first.")
+        frame = conn.execute(f"select * from {table[0]} {where}").df()
+    for column in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[column]) and frame[column].dt.tz is None:
+            frame[column] = frame[column].dt.tz_localize("UTC")
+    return frame
+
+
+def _png_markdown(charts: dict[str, bytes]) -> str:
+    return "\n\n".join(
+        f"**{name}**\n\n![{name}](data:image/png;base64,{base64.b64encode(png).decode()})"
+        for name, png in charts.items()
+    )
+
+
+@dg.asset(
+    deps=[ORDER_RTO_HISTORY],
+    group_name=LEAD_SCORE_GROUP,
+    kinds={"scikitlearn", "python"},
+    output_required=False,
+    description=(
+        "Retrains the lead-score scorecard on resolved orders (delivered vs RTO) from the "
+        "leakage-free `order_rto_history`, calibrates it on a later window and places the "
+        "bands by expected profit. Saves the version (model, points table, windows, data "
+        "fingerprint) in the model store; returns the version name."
+    ),
+)
+def lead_score_model(
+    context: dg.AssetExecutionContext,
+    config: LeadScoreTrainingConfig,
+    warehouse: WarehouseResource,
+    model_store: ModelStoreResource,
+) -> dg.Output[str]:
+    orders = _order_frame(warehouse)
+    cutoff = pd.Timestamp(config.cutoff, tz="UTC") if config.cutoff else None
+    context.log.info(f"Training on {len(orders)} orders (cutoff: {cutoff or 'all data'})")
+    result = train_and_store(
+        orders, model_store.get_store(), load_lead_score_config(), cutoff=cutoff
+    )
+    model = result.model
+    return dg.Output(
+        model.version,
+        metadata={
+            "version": model.version,
+            "points_table": dg.MetadataValue.md(markdown_table(model.points)),
+            "bands": dg.MetadataValue.json(model.bands.as_dict()),
+            "time_splits": dg.MetadataValue.json(result.splits.as_dict()),
+            "sign_adjustments": dg.MetadataValue.json(model.card.get("sign_adjustments", [])),
+            "orders_rejected": len(result.rejected),
+            "data_fingerprint": str(model.card.get("data_fingerprint", "")),
+        },
+    )
+
+
+@dg.asset(
+    deps=[ORDER_RTO_HISTORY],
+    group_name=LEAD_SCORE_GROUP,
+    kinds={"scikitlearn", "python"},
+    description=(
+        "Compares the new version with the rule-based baseline and the approved version on "
+        "the same held-out, later-in-time window: AUC, average precision, Brier (and skill), "
+        "log loss, profit at the bands; calibration and gains charts; band sizes and RTO rate "
+        "per band. The promotion check reads this report."
+    ),
+)
+def lead_score_evaluation(
+    context: dg.AssetExecutionContext,
+    lead_score_model: str,
+    warehouse: WarehouseResource,
+    model_store: ModelStoreResource,
+):
+    report = evaluate_version(_order_frame(warehouse), model_store.get_store(), lead_score_model)
+    context.add_output_metadata(
+        {
+            "version": lead_score_model,
+            "report": dg.MetadataValue.md(report.to_markdown()),
+            "charts": dg.MetadataValue.md(_png_markdown(report.charts)),
+            "metrics": dg.MetadataValue.md(markdown_table(report.metrics)),
+        }
+    )
+    return report
+
+
+@dg.asset_check(
+    asset=lead_score_evaluation,
+    name="beats_baseline_and_approved_version",
+    blocking=True,
+    description=(
+        "Refuses a version that is worse than the rule-based baseline or than the approved "
+        "version on the same held-out window (AUC, Brier, log loss, profit at the bands). "
+        "When it passes and COD360_AUTO_PROMOTE is not 'false', the version is promoted."
+    ),
+)
+def lead_score_promotion_gate(
+    lead_score_evaluation, model_store: ModelStoreResource
+) -> dg.AssetCheckResult:
+    report = lead_score_evaluation
+    store = model_store.get_store()
+    version = report.candidate_version
+    auto_promote = os.environ.get("COD360_AUTO_PROMOTE", "true").lower() != "false"
+    decision = gate_promotion(
+        store, version, report, load_lead_score_config(), auto_promote=auto_promote
+    )
+    return dg.AssetCheckResult(
+        passed=decision.approved,
+        description=decision.summary(),
+        metadata={
+            "version": version,
+            "promoted": bool(decision.approved and auto_promote),
+            "approved_version": store.approved_version() or "none (baseline scores orders)",
+            "checks": dg.MetadataValue.json(decision.checks),
+        },
+    )
+
+
+@dg.asset(
+    deps=[ORDER_RTO_HISTORY],
+    group_name=LEAD_SCORE_GROUP,
+    kinds={"duckdb", "python"},
+    description=(
+        "Scores every open order with the approved lead-score version (the rule-based "
+        "baseline until one is approved): RTO probability, score, band (confirm / review / "
+        "hold) and the top positive and negative signals behind it. Replaces `ml.order_scores`."
+    ),
+)
+def order_scores(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, model_store: ModelStoreResource
+) -> dg.MaterializeResult:
+    orders = _order_frame(warehouse, open_only=True)
+    scored = score_with_approved(orders, model_store.get_store())
+    scores = scored.scores.merge(
+        orders[["order_ref", "customer_phone"]], on="order_ref", how="left"
+    )
+    scores = scores.rename(
+        columns={
+            "top_positive_signals": "top_positive_reasons",
+            "top_negative_signals": "top_negative_reasons",
+        }
+    )
+    scores["scored_at"] = pd.to_datetime(scores["scored_at"], utc=True).dt.tz_localize(None)
+    with warehouse.connect() as conn:
+        conn.execute("create schema if not exists ml")
+        conn.register("_scores", scores)
+        conn.execute(f"create or replace table {SCORES_TABLE} as select * from _scores")
+        conn.unregister("_scores")
+    bands = scores["band"].value_counts().to_dict() if len(scores) else {}
+    for row in scored.rejected.head(20).itertuples():
+        context.log.warning(
+            f"order {row.order_ref}: not scored, field '{row.field}': {row.problem}"
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(scores),
+            "orders_not_scored": len(scored.rejected),
+            "model_version": ", ".join(sorted(scores["model_version"].unique()))
+            if len(scores)
+            else "",
+            "band_sizes": dg.MetadataValue.json({str(k): int(v) for k, v in bands.items()}),
+            "preview": dg.MetadataValue.md(
+                markdown_table(
+                    scores[
+                        ["order_ref", "score", "band", "rto_probability", "top_negative_reasons"]
+                    ].head(10)
+                )
+                if len(scores)
+                else "No open order."
+            ),
+        }
+    )
+
+
+lead_score_training_schedule = dg.ScheduleDefinition(
+    name="lead_score_weekly_retraining",
+    target=dg.AssetSelection.assets(lead_score_model, lead_score_evaluation),
+    cron_schedule="0 3 * * 1",
+    execution_timezone="Africa/Casablanca",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Retrain, evaluate and (if the gate approves) promote the lead score every Monday at 03:00.",
+)
+
+order_scoring_schedule = dg.ScheduleDefinition(
+    name="order_scoring_every_15_minutes",
+    target=dg.AssetSelection.assets(order_scores),
+    cron_schedule="*/15 * * * *",
+    execution_timezone="Africa/Casablanca",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Score the open orders with the approved version every 15 minutes.",
+)

@@ -1,0 +1,3 @@
+from sandbox.demo import entrypoint
+
+entrypoint()
