@@ -17,9 +17,9 @@ import duckdb
 
 from activations.audience import AudienceMember
 from activations.campaign_config import Campaign, Template
-from common.privacy import mask_phone
 from activations.outbox import OutboxEntry, OutboxRow, OutboxStatus
 from activations.rules import Action, MessageKind, SendingPolicy, decide
+from common.privacy import mask_phone
 
 ParamsAtSend = Callable[[duckdb.DuckDBPyConnection, OutboxRow, datetime], tuple[str, ...]]
 SECRET_PARAMS = "<generated at send time, never stored>"

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from common.privacy import mask_phone
 from activations.clients.sms import SmsClient, SmsStatus
 from activations.clients.whatsapp import THROTTLING_CODES, SendStatus, WhatsAppClient
 from activations.outbox import OutboxRow, OutboxStatus
+from common.privacy import mask_phone
 
 logger = logging.getLogger("cod360.activations.delivery")
 

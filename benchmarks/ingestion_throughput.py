@@ -17,10 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from common.settings import DBT_PROJECT_DIR
+from common.warehouse import connect
 from connectors.ingestion import LANDING_SOURCES, ingest_source
 from sandbox.sample_store import generate
-from common.warehouse import connect
-from common.settings import DBT_PROJECT_DIR
 
 
 def main() -> int:

@@ -24,12 +24,12 @@ from pathlib import Path
 import dagster as dg
 
 from activations.confirmation import CANCEL, CONFIRM, new_cod_orders
-from sandbox.contract_servers import ScriptedReply
 from activations.decisions import decisions_by_band
-from sandbox.demo_servers import demo_servers
 from activations.warehouse_tables import CAMPAIGN_RUNS, OUTBOX, ensure_activation_tables
-from common.warehouse import connect
 from common.settings import Settings
+from common.warehouse import connect
+from sandbox.contract_servers import ScriptedReply
+from sandbox.demo_servers import demo_servers
 
 FOLLOW_UP = ["raw/whatsapp_webhooks", "raw/sms_events"]
 

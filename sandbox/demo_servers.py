@@ -18,6 +18,9 @@ from pathlib import Path
 
 from activations.campaign_config import Campaign, load_campaigns
 from activations.confirmation import CANCEL, CONFIRM, ORDER_CONFIRMATION
+from activations.delivery_codes import DELIVERY_CODE, DELIVERY_REATTEMPT
+from activations.warehouse_tables import ORDERS, relation_exists
+from common.warehouse import connect
 from sandbox.contract_servers import (
     ApprovedTemplate,
     ScriptedReply,
@@ -28,9 +31,6 @@ from sandbox.contract_servers import (
     YouCanContractServer,
     serve,
 )
-from activations.delivery_codes import DELIVERY_CODE, DELIVERY_REATTEMPT
-from activations.warehouse_tables import ORDERS, relation_exists
-from common.warehouse import connect
 
 PHONE_NUMBER_ID = "106540352242922"
 _LANGUAGES = ("fr", "ar")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import duckdb
 
-from connectors.ingestion import LANDING_SOURCES, table_counts
 from common.warehouse import connect, table_exists
+from connectors.ingestion import LANDING_SOURCES, table_counts
 
 
 def _table(title: str, header: list[str], rows: list[tuple], widths: list[int]) -> None:

@@ -25,15 +25,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from sandbox.contract_servers import (
-    LightFunnelsContractServer,
-    PrestaShopContractServer,
-    ShopifyContractServer,
-    WooCommerceContractServer,
-    YouCanContractServer,
-    serve,
-)
-from sandbox.contract_servers.common import ContractServer
 from connectors.ingestion.loader import IN_PROGRESS_SUFFIXES
 from connectors.storefronts.base import StorefrontPuller
 from connectors.storefronts.config import StoreConfig
@@ -47,6 +38,15 @@ from connectors.storefronts.resources import (
     YouCanPullResource,
 )
 from connectors.storefronts.state import StateStore, store_dir
+from sandbox.contract_servers import (
+    LightFunnelsContractServer,
+    PrestaShopContractServer,
+    ShopifyContractServer,
+    WooCommerceContractServer,
+    YouCanContractServer,
+    serve,
+)
+from sandbox.contract_servers.common import ContractServer
 
 DEMO_STORE = "sample"
 # Platforms with an ingestion source today; lightfunnels / prestashop can be asked for.

@@ -40,9 +40,9 @@ class BuiltStore:
 @pytest.fixture(scope="session")
 def built_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltStore]:
     """Generate a small sample store and materialize every asset on it (real dbt, real DuckDB)."""
-    from sandbox.sample_store import generate
     from orchestration.cli import materialize_everything
     from sandbox.demo import ACT_STAGE
+    from sandbox.sample_store import generate
 
     root = tmp_path_factory.mktemp("e2e")
     with pytest.MonkeyPatch.context() as patch:

@@ -9,8 +9,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from connectors.ingestion import LANDING_SOURCES, ingest_source
 from common.warehouse import connect
+from connectors.ingestion import LANDING_SOURCES, ingest_source
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import cannot hide a back-edge.
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -68,12 +69,19 @@ def test_the_check_catches_a_back_edge(tmp_path):
 
 @pytest.mark.slow
 def test_the_product_wheel_contains_no_sandbox_code(tmp_path):
+    # Built from a copy: setuptools writes build/ beside the sources. The sandbox is in
+    # the copy, so the test shows it is left out, not merely absent.
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ["pyproject.toml", "README.md", *PRODUCT_LAYERS, SANDBOX, "tests"]:
+        copy = shutil.copytree if (PROJECT_ROOT / name).is_dir() else shutil.copyfile
+        copy(PROJECT_ROOT / name, source / name)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path), str(PROJECT_ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
+        + ["-w", str(tmp_path / "dist"), str(source)],  # noqa: RUF005
         check=True,
     )
-    (wheel,) = tmp_path.glob("cod360-*.whl")
+    (wheel,) = (tmp_path / "dist").glob("cod360-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     top_level = {name.split("/")[0] for name in names if not name.startswith("cod360-")}
     assert top_level == set(PRODUCT_LAYERS)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.ingestion import LANDING_SOURCES, table_counts
 from common.warehouse import connect
+from connectors.ingestion import LANDING_SOURCES, table_counts
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,6 @@ from activations.clients.errors import (
     VendorAuthError,
     WriteBackNotConfiguredError,
 )
-from common.privacy import mask_phone
 from activations.clients.shopify import ShopifyWriteBack
 from activations.clients.sms import SmsClient, SmsResult, SmsStatus
 from activations.clients.storefront import (
@@ -27,6 +26,7 @@ from activations.clients.storefront import (
 from activations.clients.whatsapp import SendResult, SendStatus, WhatsAppClient
 from activations.clients.woocommerce import WooCommerceWriteBack
 from activations.clients.youcan import YouCanWriteBack
+from common.privacy import mask_phone
 
 __all__ = [
     "Decision",

@@ -29,6 +29,15 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from activations.clients.errors import VendorAccountError, VendorAuthError
+from activations.clients.whatsapp_messages import (
+    GraphError,
+    GraphErrorEnvelope,
+    SendResponse,
+    TemplateMessage,
+    TextContent,
+    TextMessage,
+    template_message,
+)
 from common.privacy import mask_phone, redact
 from common.transport import (
     RetryableError,
@@ -38,15 +47,6 @@ from common.transport import (
     bearer_auth,
     parse_retry_after,
     run_with_retries,
-)
-from activations.clients.whatsapp_messages import (
-    GraphError,
-    GraphErrorEnvelope,
-    SendResponse,
-    TemplateMessage,
-    TextContent,
-    TextMessage,
-    template_message,
 )
 
 logger = logging.getLogger("cod360.activations.whatsapp")

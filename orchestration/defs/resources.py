@@ -3,10 +3,10 @@
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from common.settings import DBT_EXECUTABLE, load_settings
 from ml.store_resource import ModelStoreResource
 from orchestration.dbt_project import cod360_dbt_project
 from orchestration.resources import WarehouseResource
-from common.settings import DBT_EXECUTABLE, load_settings
 
 
 @dg.definitions

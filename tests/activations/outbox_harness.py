@@ -20,9 +20,9 @@ from activations.campaign_config import Campaign, parse_campaign_file
 from activations.campaign_planning import MessageSpec
 from activations.campaign_runner import CampaignReport, DeliveryHooks, run_campaign
 from activations.clients.whatsapp import WhatsAppClient
-from sandbox.contract_servers import ApprovedTemplate, FaultPlan, WhatsAppContractServer
 from activations.delivery import WhatsAppDeliverer
 from common.warehouse import connect
+from sandbox.contract_servers import ApprovedTemplate, FaultPlan, WhatsAppContractServer
 
 PNID = "106540352242922"
 SEGMENT = "test_segment"

@@ -14,13 +14,13 @@ from outbox_harness import CAMPAIGN_YAML, PNID, TEMPLATES, build_world
 
 from activations.campaign_config import CAMPAIGNS_DIR, CampaignFileError, load_campaigns
 from activations.clients.resources import WhatsAppCloudResource
-from sandbox.contract_servers import WhatsAppContractServer
+from common.settings import DBT_PROJECT_DIR
 from common.warehouse import connect
 from orchestration.defs.activations import gates
 from orchestration.defs.activations.campaigns import build_campaign_asset, campaign_definitions
 from orchestration.defs.activations.common import SEGMENT_KEYS
 from orchestration.resources import WarehouseResource
-from common.settings import DBT_PROJECT_DIR
+from sandbox.contract_servers import WhatsAppContractServer
 
 SPEC_CAMPAIGNS = {
     "pre_delivery_confirmation": "pre_delivery_new_cod",

@@ -11,7 +11,6 @@ from activations.clients.errors import (
     UnsupportedPlatformError,
     WriteBackNotConfiguredError,
 )
-from common.privacy import mask_phone, redact
 from activations.clients.resources import (
     ShopifyAdminResource,
     SmsGatewayResource,
@@ -26,6 +25,7 @@ from activations.clients.storefront import (
     WriteBackStatus,
     parse_order_ref,
 )
+from common.privacy import mask_phone, redact
 from common.transport import TokenBucket, bearer_auth, parse_retry_after
 from sandbox.contract_servers import WhatsAppContractServer, WooCommerceContractServer
 

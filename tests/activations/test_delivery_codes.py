@@ -19,8 +19,6 @@ from warehouse_fixtures import NOW, add_customers, add_inbound, add_order, creat
 
 from activations import otp
 from activations.campaign_runner import run_campaign
-from sandbox.contract_servers import WhatsAppContractServer
-from sandbox.contract_servers.whatsapp_validation import ApprovedTemplate
 from activations.delivery_codes import (
     delivery_code_spec,
     orders_out_for_delivery,
@@ -29,6 +27,8 @@ from activations.delivery_codes import (
 )
 from activations.otp import VerifyOutcome, issue_code, verify_code
 from common.warehouse import connect
+from sandbox.contract_servers import WhatsAppContractServer
+from sandbox.contract_servers.whatsapp_validation import ApprovedTemplate
 
 SECRET = b"a-test-secret-of-enough-bytes-0123"
 ORDER, CUSTOMER = "shopify:5001", phone(50)

@@ -27,14 +27,14 @@ from activations.confirmation import (
     sms_fallback_spec,
     unanswered_confirmations,
 )
+from activations.delivery import SmsDeliverer
+from common.warehouse import connect
 from sandbox.contract_servers import (
     RecipientFailure,
     SmsContractServer,
     WhatsAppContractServer,
 )
 from sandbox.contract_servers.whatsapp_validation import ApprovedTemplate
-from activations.delivery import SmsDeliverer
-from common.warehouse import connect
 
 REPLIED, SILENT, OPTED_OUT, UNDELIVERABLE = phone(1), phone(2), phone(3), phone(4)
 CONFIRMED, PREPAID, OLD = phone(5), phone(6), phone(7)

@@ -17,9 +17,9 @@ from activations.audience import campaign_audience
 from activations.campaign_config import parse_campaign_file
 from activations.campaign_planning import MessageSpec
 from activations.campaign_runner import DeliveryHooks, run_campaign
+from common.warehouse import connect
 from sandbox.contract_servers import WhatsAppContractServer
 from sandbox.contract_servers.whatsapp_payloads import BusinessNumber, status_webhook
-from common.warehouse import connect
 
 T0 = NOW.replace(tzinfo=None)
 CAMPAIGN = """

@@ -11,8 +11,8 @@ from activation_helpers import FAST, PHONE, PHONE_MASKED, SMS_KEY, RecordingSlee
 
 from activations.clients.errors import VendorAuthError
 from activations.clients.sms import SmsClient, SmsStatus
-from sandbox.contract_servers import FaultPlan, SmsContractServer
 from connectors.ingestion.records import SmsEvent
+from sandbox.contract_servers import FaultPlan, SmsContractServer
 
 
 def client(base_url: str, key: str = SMS_KEY, **kwargs) -> SmsClient:

@@ -21,11 +21,6 @@ from activations.clients.shopify import ShopifyWriteBack
 from activations.clients.storefront import WriteBackRegistry
 from activations.clients.woocommerce import WooCommerceWriteBack
 from activations.clients.youcan import YouCanWriteBack
-from sandbox.contract_servers import (
-    ShopifyContractServer,
-    WooCommerceContractServer,
-    YouCanContractServer,
-)
 from activations.decisions import (
     next_decision,
     propose_decisions,
@@ -34,6 +29,11 @@ from activations.decisions import (
     record_decisions,
 )
 from common.warehouse import connect
+from sandbox.contract_servers import (
+    ShopifyContractServer,
+    WooCommerceContractServer,
+    YouCanContractServer,
+)
 
 T0 = NOW.replace(tzinfo=None)
 YOUCAN_ID = "3f7c1c9e-8a51-4a3a-9f0e-1d2b3c4d5e6f"

@@ -10,8 +10,8 @@ import pytest
 from activation_helpers import FAST, PHONE, WHATSAPP_TOKEN
 
 from activations.clients.whatsapp import SendStatus, WhatsAppClient
-from sandbox.contract_servers import ScriptedReply, WhatsAppContractServer
 from connectors.ingestion.records import WhatsAppWebhook
+from sandbox.contract_servers import ScriptedReply, WhatsAppContractServer
 
 PNID = "106540352242922"
 PARAMS = ("Salma", "#1042", "349 MAD")

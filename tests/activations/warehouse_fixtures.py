@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 
 from activations.warehouse_tables import ensure_activation_tables
-from connectors.ingestion import SOURCES_BY_NAME, ensure_raw_tables, ingest_source
 from common.warehouse import connect
+from connectors.ingestion import SOURCES_BY_NAME, ensure_raw_tables, ingest_source
 
 NOW = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)  # 12:00 in Casablanca: outside quiet hours
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.ingestion import SOURCES_BY_NAME, ingest_source, table_counts
 from common.warehouse import connect
+from connectors.ingestion import SOURCES_BY_NAME, ingest_source, table_counts
 
 GOOD_EVENT = {
     "carrier": "ameex",

@@ -20,14 +20,6 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from sandbox.contract_servers import (
-    ContractServer,
-    LightFunnelsContractServer,
-    PrestaShopContractServer,
-    ShopifyContractServer,
-    WooCommerceContractServer,
-    YouCanContractServer,
-)
 from connectors.ingestion import SOURCES_BY_NAME, ingest_source
 from connectors.storefronts import (
     HttpSettings,
@@ -38,6 +30,14 @@ from connectors.storefronts import (
     StorefrontPuller,
     WooCommerceOrdersPuller,
     YouCanOrdersPuller,
+)
+from sandbox.contract_servers import (
+    ContractServer,
+    LightFunnelsContractServer,
+    PrestaShopContractServer,
+    ShopifyContractServer,
+    WooCommerceContractServer,
+    YouCanContractServer,
 )
 
 TOKEN = "a" * 32  # 32 characters: also a valid PrestaShop key format

@@ -10,9 +10,9 @@ from pathlib import Path
 import duckdb
 from lfps_lines import lightfunnels_order, prestashop_order
 
-from connectors.ingestion import SOURCES_BY_NAME, ensure_raw_tables, ingest_source
-from common.warehouse import connect
 from common.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from common.warehouse import connect
+from connectors.ingestion import SOURCES_BY_NAME, ensure_raw_tables, ingest_source
 
 
 def _land(path: Path, records: list[dict]) -> None:

@@ -10,7 +10,6 @@ import pytest
 from storefront_helpers import TOKEN, WRONG, harness
 
 from connectors.storefronts.config import StoreConfigError, load_stores
-from sandbox.storefront_demo import pull_sample_store_through_apis
 from connectors.storefronts.resources import WooCommercePullResource, resource_for_store
 from orchestration.defs.ingestion.assets import ingestion_assets
 from orchestration.defs.storefront_pulls.assets import storefront_pull_definitions
@@ -19,6 +18,7 @@ from orchestration.defs.storefront_pulls.schedules import (
     storefront_pull_schedule_definitions,
 )
 from orchestration.resources import WarehouseResource
+from sandbox.storefront_demo import pull_sample_store_through_apis
 
 STORES_YML = """
 stores:

@@ -85,9 +85,9 @@ STORE_SEED = 11
 @pytest.fixture(scope="session")
 def marts_warehouse(tmp_path_factory) -> DbtWarehouse:
     """A sample store ingested into raw tables, then every dbt model built and tested."""
+    from common.warehouse import connect
     from connectors.ingestion import LANDING_SOURCES, ingest_source
     from sandbox.sample_store import generate
-    from common.warehouse import connect
 
     root = tmp_path_factory.mktemp("marts")
     generate(

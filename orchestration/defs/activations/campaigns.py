@@ -18,6 +18,7 @@ from activations.campaign_config import CAMPAIGNS_DIR, Campaign, load_campaigns
 from activations.campaign_planning import MessageSpec
 from activations.campaign_runner import run_campaign
 from activations.clients.resources import WhatsAppCloudResource
+from common.settings import DBT_PROJECT_DIR
 from orchestration.defs.activations.common import (
     ACTIVATIONS_GROUP,
     MESSAGE_DEPS,
@@ -32,7 +33,6 @@ from orchestration.defs.activations.gates import enforce_quality_gate
 from orchestration.defs.activations.measurement import build_campaign_results_asset
 from orchestration.defs.activations.resources import whatsapp_deliverer
 from orchestration.resources import WarehouseResource
-from common.settings import DBT_PROJECT_DIR
 
 SEGMENTS_DIR_ENV = "COD360_SEGMENTS_DIR"
 

@@ -6,7 +6,6 @@ import dagster as dg
 
 from activations.agent_queue import export_agent_queue_csv, refresh_agent_queue
 from activations.campaign_planning import naive, utc_now
-from common.privacy import mask_phone
 from activations.clients.resources import (
     ShopifyAdminResource,
     WooCommerceResource,
@@ -20,6 +19,8 @@ from activations.decisions import (
     record_decisions,
 )
 from activations.warehouse_tables import DRY_RUN_SENDS, ORDERS, ensure_activation_tables
+from common.privacy import mask_phone
+from common.settings import load_settings
 from orchestration.defs.activations.common import (
     ACTIVATIONS_GROUP,
     INBOUND_KEY,
@@ -31,7 +32,6 @@ from orchestration.defs.activations.common import (
 from orchestration.defs.activations.gates import enforce_quality_gate
 from orchestration.defs.activations.resources import ActivationSettings, storefront_resources
 from orchestration.resources import WarehouseResource
-from common.settings import load_settings
 
 
 def _write_dry_run(conn, run_id: str, proposals, now) -> None:

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from common.settings import load_settings
 from connectors.ingestion import LANDING_SOURCES
 from connectors.ingestion.loader import landing_files
-from common.settings import load_settings
 
 # Ingestion plus every dbt model (by kind: the marts sit in business groups such as
 # customers or segments). Activations and the lead score are never started by a file

@@ -1,1 +1,0 @@
-"""great-expectations suites over the raw inputs."""

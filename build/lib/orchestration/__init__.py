@@ -1,1 +1,0 @@
-"""The cod360 Dagster code location."""
