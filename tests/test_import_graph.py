@@ -76,11 +76,8 @@ def test_the_product_wheel_contains_no_sandbox_code(tmp_path):
     for name in ["pyproject.toml", "README.md", *PRODUCT_LAYERS, SANDBOX, "tests"]:
         copy = shutil.copytree if (PROJECT_ROOT / name).is_dir() else shutil.copyfile
         copy(PROJECT_ROOT / name, source / name)
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
-        + ["-w", str(tmp_path / "dist"), str(source)],  # noqa: RUF005
-        check=True,
-    )
+    pip_wheel = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
+    subprocess.run([*pip_wheel, "-q", "-w", str(tmp_path / "dist"), str(source)], check=True)
     (wheel,) = (tmp_path / "dist").glob("cod360-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     top_level = {name.split("/")[0] for name in names if not name.startswith("cod360-")}
