@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,14 @@ import pytest
 E2E_CUSTOMERS = 2000
 E2E_MONTHS = 12
 E2E_SEED = 11
+
+# `sandbox` (contract servers, simulator) is not installed with the product; pytest puts the
+# repository root on sys.path (pyproject `pythonpath`), and child processes that tests start
+# (a send loop to SIGKILL, a CLI) find it through PYTHONPATH.
+_ROOT = str(Path(__file__).resolve().parents[1])
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [_ROOT, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+)
 
 
 @pytest.fixture
