@@ -4,7 +4,7 @@ Generates a sample store of ``--orders`` orders (streamed to disk by the simulat
 ingests every source into a fresh warehouse and prints records per second per source.
 With ``--dbt`` it also times ``dbt build`` on the result. Prints figures; asserts nothing.
 
-    .venv/bin/python benchmarks/ingestion_throughput.py --orders 100000
+    .venv/bin/python -m benchmarks.ingestion_throughput --orders 100000
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ The simulator knows each order's true probability of delivery (``p_delivery`` in
 best AUC any model could reach on that window. This prints it beside the approved
 version's and the rule baseline's AUC from the model store. Prints; asserts nothing.
 
-    .venv/bin/python benchmarks/lead_score_vs_truth.py            # after `make demo`
+    .venv/bin/python -m benchmarks.lead_score_vs_truth            # after `make demo`
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ second for ``--duration`` seconds (open loop: request *i* leaves at ``i / rate``
 whatever the earlier ones are doing), stops the receiver with SIGTERM, then
 checks every accepted event is in the closed landing files exactly once.
 
-    .venv/bin/python benchmarks/webhook_load.py                 # 200/s for 10 s
-    .venv/bin/python benchmarks/webhook_load.py --rate 500 --duration 20
+    .venv/bin/python -m benchmarks.webhook_load                 # 200/s for 10 s
+    .venv/bin/python -m benchmarks.webhook_load --rate 500 --duration 20
 
 Bounded on purpose: loopback only, at most 2000 requests/s for at most 60 s.
 """
