@@ -15,8 +15,8 @@ import duckdb
 from common.marts import Mart, mart_exists
 
 # --- read: contracted dbt marts, by model name ---------------------------------------------
-# Resolved to their relations through dbt's manifest (common.marts.mart); the names are
-# also what get_asset_key_for_model takes, so lineage follows the same constant.
+# Each is resolved to its relation through dbt's manifest (``mart`` in the common package);
+# the same names go to get_asset_key_for_model, so lineage follows the same constant.
 SEGMENT_MEMBERSHIP_MODEL = "segment_membership"
 CUSTOMER_360_MODEL = "customer_360"
 ORDERS_MODEL = "orders"
