@@ -18,14 +18,15 @@ import duckdb
 
 from activations.warehouse_tables import (
     AGENT_QUEUE,
-    INBOUND_MESSAGES,
+    INBOUND_MESSAGES_MODEL,
     ORDER_SCORES,
-    ORDERS,
+    ORDERS_MODEL,
     OUTBOX,
     STOREFRONT_DECISIONS,
     ensure_activation_tables,
     relation_exists,
 )
+from common.marts import mart
 
 _NO_REPLIES = (
     "(select null::varchar as replied_to_message_id, null::varchar as reply_intent, "
@@ -36,10 +37,11 @@ _NO_REPLIES = (
 def refresh_agent_queue(conn: duckdb.DuckDBPyConnection, now: datetime) -> int:
     """Rebuild ``activations.agent_queue``; returns the number of orders in it."""
     ensure_activation_tables(conn)
-    if not (relation_exists(conn, ORDER_SCORES) and relation_exists(conn, ORDERS)):
+    orders, inbound = mart(ORDERS_MODEL), mart(INBOUND_MESSAGES_MODEL)
+    if not (relation_exists(conn, ORDER_SCORES) and relation_exists(conn, orders)):
         conn.execute(f"delete from {AGENT_QUEUE}")
         return 0
-    replies = INBOUND_MESSAGES if relation_exists(conn, INBOUND_MESSAGES) else _NO_REPLIES
+    replies = inbound if relation_exists(conn, inbound) else _NO_REPLIES
     conn.execute("begin transaction")
     try:
         conn.execute(f"delete from {AGENT_QUEUE}")
@@ -81,8 +83,8 @@ def refresh_agent_queue(conn: duckdb.DuckDBPyConnection, now: datetime) -> int:
                     count(p.order_ref) filter (where p.outcome = 'delivered') as previous_delivered,
                     count(p.order_ref) filter (where p.outcome = 'returned') as previous_returned
                 from queued q
-                join {ORDERS} o on o.order_ref = q.order_ref
-                left join {ORDERS} p on p.customer_phone = o.customer_phone
+                join {orders} o on o.order_ref = q.order_ref
+                left join {orders} p on p.customer_phone = o.customer_phone
                     and p.order_ref <> o.order_ref and p.placed_at < o.placed_at
                 group by q.order_ref
             )
@@ -93,7 +95,7 @@ def refresh_agent_queue(conn: duckdb.DuckDBPyConnection, now: datetime) -> int:
                 coalesce(c.wa_sent, 0), c.wa_last_status, c.reply, coalesce(c.sms_sent, 0),
                 h.previous_orders, h.previous_delivered, h.previous_returned, c.history, ?
             from queued q
-            join {ORDERS} o on o.order_ref = q.order_ref
+            join {orders} o on o.order_ref = q.order_ref
             left join scores s on s.order_ref = q.order_ref
             left join contact_summary c on c.order_ref = q.order_ref
             left join history h on h.order_ref = q.order_ref

@@ -21,13 +21,14 @@ from activations.campaign_config import Campaign
 from activations.rules import ContactFacts
 from activations.suppression import opted_out_phones
 from activations.warehouse_tables import (
-    CUSTOMER_360,
-    INBOUND_MESSAGES,
-    ORDERS,
+    CUSTOMER_360_MODEL,
+    INBOUND_MESSAGES_MODEL,
+    ORDERS_MODEL,
     OUTBOX,
-    SEGMENT_MEMBERSHIP,
+    SEGMENT_MEMBERSHIP_MODEL,
     relation_exists,
 )
+from common.marts import mart
 
 MARKETING_LOOKBACK = timedelta(days=60)
 
@@ -77,11 +78,12 @@ def campaign_audience(
     conn: duckdb.DuckDBPyConnection, campaign: Campaign, now: datetime
 ) -> list[AudienceMember]:
     """Members of the campaign's segment today, with their order when the campaign has one."""
-    if not relation_exists(conn, SEGMENT_MEMBERSHIP):
+    membership, customer_360 = mart(SEGMENT_MEMBERSHIP_MODEL), mart(CUSTOMER_360_MODEL)
+    if not relation_exists(conn, membership):
         return []
     customers = (
-        f"left join {CUSTOMER_360} c on c.customer_phone = m.customer_phone"
-        if relation_exists(conn, CUSTOMER_360)
+        f"left join {customer_360} c on c.customer_phone = m.customer_phone"
+        if relation_exists(conn, customer_360)
         else "left join (select null::varchar as customer_phone, null::varchar as customer_name, "
         "null::varchar as latest_city) c on c.customer_phone = m.customer_phone"
     )
@@ -99,7 +101,7 @@ def campaign_audience(
         orders_cte = f"""
             select o.customer_phone, o.order_ref, o.order_number, o.total_amount, o.currency,
                 o.carrier, o.tracking_number, o.city
-            from {ORDERS} o
+            from {mart(ORDERS_MODEL)} o
             where o.customer_phone in (select customer_phone from members) and {where}
             qualify row_number() over (
                 partition by o.customer_phone order by o.placed_at desc, o.order_ref
@@ -110,7 +112,7 @@ def campaign_audience(
     frame = conn.execute(
         f"""
         with members as (
-            select customer_phone, since from {SEGMENT_MEMBERSHIP} where segment_name = ?
+            select customer_phone, since from {membership} where segment_name = ?
         ),
         orders as ({orders_cte})
         select m.customer_phone, m.since, c.customer_name,
@@ -167,10 +169,11 @@ def contact_facts(
     frame = pd.DataFrame({"customer_phone": wanted}, dtype="object")
     conn.register("_fact_phones", frame)
     try:
-        if relation_exists(conn, INBOUND_MESSAGES):
+        inbound = mart(INBOUND_MESSAGES_MODEL)
+        if relation_exists(conn, inbound):
             rows = conn.execute(
                 f"""
-                select '+' || sender_wa_id, max(received_at) from {INBOUND_MESSAGES}
+                select '+' || sender_wa_id, max(received_at) from {inbound}
                 where '+' || sender_wa_id in (select customer_phone from _fact_phones)
                 group by 1
                 """

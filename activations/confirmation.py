@@ -28,7 +28,13 @@ from activations.campaign_config import Template, Variable
 from activations.campaign_planning import MessageSpec, naive
 from activations.outbox import apply_webhook_evidence
 from activations.rules import Category, QuietHours, SendingPolicy
-from activations.warehouse_tables import INBOUND_MESSAGES, ORDERS, OUTBOX, relation_exists
+from activations.warehouse_tables import (
+    INBOUND_MESSAGES_MODEL,
+    ORDERS_MODEL,
+    OUTBOX,
+    relation_exists,
+)
+from common.marts import mart
 
 ORDER_CONFIRMATION = "order_confirmation"
 SMS_FALLBACK = "order_confirmation_sms"
@@ -84,7 +90,8 @@ def new_cod_orders(settings: ConfirmationSettings = ConfirmationSettings()):
     """The audience of the confirmation message: COD orders waiting for confirmation."""
 
     def audience(conn: duckdb.DuckDBPyConnection, now: datetime) -> list[AudienceMember]:
-        if not relation_exists(conn, ORDERS):
+        orders = mart(ORDERS_MODEL)
+        if not relation_exists(conn, orders):
             return []
         # Age is measured against the newest order, so a replayed or sample store behaves
         # like a live one; in production the newest order is minutes old.
@@ -92,10 +99,10 @@ def new_cod_orders(settings: ConfirmationSettings = ConfirmationSettings()):
             f"""
             select order_ref, customer_phone, customer_name, city, order_number, total_amount,
                 currency, carrier, tracking_number
-            from {ORDERS}
+            from {orders}
             where is_cod and outcome = 'open' and confirmation_status = 'pending'
               and order_status in ('placed', 'pending') and customer_phone is not null
-              and placed_at >= (select max(placed_at) from {ORDERS}) - to_seconds(?)
+              and placed_at >= (select max(placed_at) from {orders}) - to_seconds(?)
             order by placed_at, order_ref
             """,
             [int(settings.max_order_age.total_seconds())],
@@ -132,20 +139,21 @@ def unanswered_confirmations(settings: ConfirmationSettings = ConfirmationSettin
     """Orders still pending whose WhatsApp confirmation got no answer in time, or failed."""
 
     def audience(conn: duckdb.DuckDBPyConnection, now: datetime) -> list[AudienceMember]:
-        if not relation_exists(conn, ORDERS) or not relation_exists(conn, OUTBOX):
+        orders, inbound = mart(ORDERS_MODEL), mart(INBOUND_MESSAGES_MODEL)
+        if not relation_exists(conn, orders) or not relation_exists(conn, OUTBOX):
             return []
         # A confirmation Meta reported failed (not on WhatsApp…) needs the SMS now.
         apply_webhook_evidence(conn, ORDER_CONFIRMATION, naive(now))
         replied = (
             f"""
             exists (
-                select 1 from {INBOUND_MESSAGES} i
+                select 1 from {inbound} i
                 where i.replied_to_message_id = ob.message_id
                    or ('+' || i.sender_wa_id = ob.customer_phone and i.received_at >= ob.sent_at
                        and i.reply_intent in ('confirm', 'cancel'))
             )
             """
-            if relation_exists(conn, INBOUND_MESSAGES)
+            if relation_exists(conn, inbound)
             else "false"
         )
         frame = conn.execute(
@@ -153,7 +161,7 @@ def unanswered_confirmations(settings: ConfirmationSettings = ConfirmationSettin
             select o.order_ref, o.customer_phone, o.customer_name, o.city, o.order_number,
                 o.total_amount, o.currency, o.carrier, o.tracking_number
             from {OUTBOX} ob
-            join {ORDERS} o on o.order_ref = ob.order_ref
+            join {orders} o on o.order_ref = ob.order_ref
             where ob.campaign_id = ? and o.outcome = 'open' and o.confirmation_status = 'pending'
               and (
                 (ob.status = 'sent' and ob.sent_at <= ? and not {replied})

@@ -36,14 +36,15 @@ from activations.clients.errors import (
 from activations.clients.storefront import WriteBackRegistry, WriteBackStatus
 from activations.confirmation import ORDER_CONFIRMATION
 from activations.warehouse_tables import (
-    INBOUND_MESSAGES,
+    INBOUND_MESSAGES_MODEL,
     ORDER_SCORES,
-    ORDERS,
+    ORDERS_MODEL,
     OUTBOX,
     STOREFRONT_DECISIONS,
     ensure_activation_tables,
     relation_exists,
 )
+from common.marts import mart
 
 logger = logging.getLogger("cod360.activations.decisions")
 
@@ -108,19 +109,20 @@ def _current(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, str, bool]
 
 def propose_decisions(conn: duckdb.DuckDBPyConnection) -> list[ProposedDecision]:
     """Latest score of each undispatched open order, the customer's reply, the current decision."""
-    if not relation_exists(conn, ORDER_SCORES) or not relation_exists(conn, ORDERS):
+    orders, inbound = mart(ORDERS_MODEL), mart(INBOUND_MESSAGES_MODEL)
+    if not relation_exists(conn, ORDER_SCORES) or not relation_exists(conn, orders):
         return []
     replies = (
         f"""
         left join (
             select ob.order_ref, max(i.reply_intent) filter (where i.reply_intent = 'cancel')
                 as reply
-            from {OUTBOX} ob join {INBOUND_MESSAGES} i on i.replied_to_message_id = ob.message_id
+            from {OUTBOX} ob join {inbound} i on i.replied_to_message_id = ob.message_id
             where ob.campaign_id = '{ORDER_CONFIRMATION}'
             group by ob.order_ref
         ) r on r.order_ref = s.order_ref
         """
-        if relation_exists(conn, INBOUND_MESSAGES)
+        if relation_exists(conn, inbound)
         else "left join (select null::varchar as order_ref, null::varchar as reply) r "
         "on r.order_ref = s.order_ref"
     )
@@ -133,7 +135,7 @@ def propose_decisions(conn: duckdb.DuckDBPyConnection) -> list[ProposedDecision]
         )
         select s.order_ref, o.platform, s.band, s.score, s.model_version, s.scored_at, r.reply
         from latest s
-        join {ORDERS} o on o.order_ref = s.order_ref
+        join {orders} o on o.order_ref = s.order_ref
         {replies}
         where o.outcome = 'open' and o.order_status in ({marks})
         order by s.order_ref

@@ -27,7 +27,8 @@ from activations.campaign_planning import MessageSpec
 from activations.otp import DEFAULT_MAX_ATTEMPTS, DEFAULT_TTL, issue_code
 from activations.outbox import OutboxRow
 from activations.rules import Category, MessageKind, SendingPolicy
-from activations.warehouse_tables import ORDERS, relation_exists
+from activations.warehouse_tables import ORDERS_MODEL, relation_exists
+from common.marts import mart
 
 DELIVERY_CODE = "delivery_code"
 DELIVERY_REATTEMPT = "delivery_reattempt"
@@ -40,13 +41,14 @@ DELIVERY_CODE_WORDING = (
 
 
 def _members(conn: duckdb.DuckDBPyConnection, where: str, occasion: str) -> list[AudienceMember]:
-    if not relation_exists(conn, ORDERS):
+    orders = mart(ORDERS_MODEL)
+    if not relation_exists(conn, orders):
         return []
     frame = conn.execute(
         f"""
         select order_ref, customer_phone, customer_name, city, order_number, total_amount,
             currency, carrier, tracking_number, failed_attempts
-        from {ORDERS}
+        from {orders}
         where outcome = 'open' and customer_phone is not null and {where}
         order by order_ref
         """

@@ -38,14 +38,15 @@ import pandas as pd
 from activations.outbox import WEBHOOK_STATUSES_SQL
 from activations.warehouse_tables import (
     CAMPAIGN_RESULTS,
-    INBOUND_MESSAGES,
-    ORDERS,
+    INBOUND_MESSAGES_MODEL,
+    ORDERS_MODEL,
     OUTBOX,
     TEMPLATE_FUNNEL,
     WHATSAPP_WEBHOOKS,
     ensure_activation_tables,
     relation_exists,
 )
+from common.marts import mart
 
 Z95 = 1.959963984540054
 TREATED_STATUSES = ("sent", "failed", "unknown", "sending")
@@ -81,6 +82,7 @@ def newcombe_difference(
 def _members(conn: duckdb.DuckDBPyConnection, window: timedelta) -> pd.DataFrame:
     statuses = ", ".join(f"'{s}'" for s in (*TREATED_STATUSES, "holdout"))
     days = int(window.total_seconds())
+    orders = mart(ORDERS_MODEL)
     return conn.execute(
         f"""
         with members as (
@@ -89,17 +91,17 @@ def _members(conn: duckdb.DuckDBPyConnection, window: timedelta) -> pd.DataFrame
         ),
         own_orders as (
             select m.outbox_key, o.order_ref, o.outcome, o.confirmation_status
-            from members m join {ORDERS} o on o.order_ref = m.order_ref
+            from members m join {orders} o on o.order_ref = m.order_ref
         ),
         later_orders as (
             select m.outbox_key, o.order_ref, o.outcome, o.confirmation_status
-            from members m join {ORDERS} o on o.customer_phone = m.customer_phone
+            from members m join {orders} o on o.customer_phone = m.customer_phone
             where m.order_ref is null and o.placed_at >= m.created_at
               and o.placed_at < m.created_at + to_seconds(?)
         ),
         repeats as (
             select m.outbox_key, count(o.order_ref) > 0 as repeated
-            from members m left join {ORDERS} o on o.customer_phone = m.customer_phone
+            from members m left join {orders} o on o.customer_phone = m.customer_phone
                 and o.order_ref is distinct from m.order_ref
                 and o.placed_at >= m.created_at and o.placed_at < m.created_at + to_seconds(?)
             group by m.outbox_key
@@ -137,7 +139,7 @@ def campaign_results(
 ) -> pd.DataFrame:
     """Rebuild ``activations.campaign_results``; returns it."""
     ensure_activation_tables(conn)
-    if not relation_exists(conn, ORDERS):
+    if not relation_exists(conn, mart(ORDERS_MODEL)):
         conn.execute(f"delete from {CAMPAIGN_RESULTS}")
         return pd.DataFrame()
     members = _members(conn, window)
@@ -182,9 +184,10 @@ def template_funnel(conn: duckdb.DuckDBPyConnection, now: datetime) -> pd.DataFr
         if relation_exists(conn, WHATSAPP_WEBHOOKS)
         else "(select null::varchar as message_id, null::varchar as status where false)"
     )
+    inbound = mart(INBOUND_MESSAGES_MODEL)
     replies = (
-        f"(select distinct replied_to_message_id from {INBOUND_MESSAGES})"
-        if relation_exists(conn, INBOUND_MESSAGES)
+        f"(select distinct replied_to_message_id from {inbound})"
+        if relation_exists(conn, inbound)
         else "(select null::varchar as replied_to_message_id where false)"
     )
     conn.execute("begin transaction")

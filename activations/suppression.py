@@ -21,15 +21,16 @@ import pandas as pd
 
 from activations.outbox import WEBHOOK_STATUSES_SQL
 from activations.warehouse_tables import (
-    CUSTOMER_360,
-    INBOUND_MESSAGES,
+    CUSTOMER_360_MODEL,
+    INBOUND_MESSAGES_MODEL,
     SUPPRESSION,
+    USER_PREFERENCES_MODEL,
     WHATSAPP_WEBHOOKS,
     relation_exists,
 )
+from common.marts import mart
 
 OPT_OUT_CODE = 131050
-USER_PREFERENCES = "staging.stg_whatsapp__user_preferences"
 
 
 def add_suppression(
@@ -61,24 +62,25 @@ def refresh_suppression(conn: duckdb.DuckDBPyConnection, now: datetime) -> int:
             """,
             [now, now],
         )
-    if relation_exists(conn, INBOUND_MESSAGES):
+    inbound, preferences = mart(INBOUND_MESSAGES_MODEL), mart(USER_PREFERENCES_MODEL)
+    if relation_exists(conn, inbound):
         conn.execute(
             f"""
             insert into {SUPPRESSION}
             select distinct '+' || sender_wa_id, 'stop_reply', inbound_message_id, received_at, ?
-            from {INBOUND_MESSAGES}
+            from {inbound}
             where reply_intent = 'opt_out' and sender_wa_id is not null
             on conflict do nothing
             """,
             [now],
         )
-    if relation_exists(conn, USER_PREFERENCES):
+    if relation_exists(conn, preferences):
         conn.execute(
             f"""
             insert into {SUPPRESSION}
             select distinct '+' || wa_id, 'user_preferences_stop', preference_event_id,
                 changed_at, ?
-            from {USER_PREFERENCES}
+            from {preferences}
             where preference_value = 'stop' and wa_id is not null
             on conflict do nothing
             """,
@@ -94,13 +96,14 @@ def opted_out_phones(conn: duckdb.DuckDBPyConnection, phones: Iterable[str]) -> 
         return set()
     conn.register("_phones_to_check", frame)
     try:
+        customer_360 = mart(CUSTOMER_360_MODEL)
         consent = (
             f"""
             left join (
-                select customer_phone, consent_status, consent_changed_at from {CUSTOMER_360}
+                select customer_phone, consent_status, consent_changed_at from {customer_360}
             ) c using (customer_phone)
             """
-            if relation_exists(conn, CUSTOMER_360)
+            if relation_exists(conn, customer_360)
             else "left join (select null::varchar as customer_phone, null::varchar as "
             "consent_status, null::timestamp as consent_changed_at) c using (customer_phone)"
         )

@@ -1,9 +1,9 @@
 """The warehouse tables activations read, and the ``activations`` schema they write.
 
-Read: dbt models built by the transform layer (named once here, so a rename is one
-edit) and the live raw / staging relations that see webhooks as soon as they are
-ingested. Written: the ``activations`` schema, created idempotently by
-:func:`ensure_activation_tables` (every writer calls it; re-running it is a no-op).
+Read: contracted dbt marts, named here by model and resolved through dbt's manifest
+(:mod:`common.marts`), and the raw webhooks the outbox reconciles against. Written: the
+``activations`` schema, created idempotently by :func:`ensure_activation_tables` (every
+writer calls it; re-running it is a no-op).
 
 Timestamps are naive UTC, the one time type of the warehouse.
 """
@@ -12,22 +12,22 @@ from __future__ import annotations
 
 import duckdb
 
-# --- read: dbt models (their dbt names, for get_asset_key_for_model) ----------------------
+from common.marts import Mart, mart_exists
+
+# --- read: contracted dbt marts, by model name ---------------------------------------------
+# Each is resolved to its relation through dbt's manifest (``mart`` in the common package);
+# the same names go to get_asset_key_for_model, so lineage follows the same constant.
 SEGMENT_MEMBERSHIP_MODEL = "segment_membership"
 CUSTOMER_360_MODEL = "customer_360"
-ORDERS_MODEL = "int_orders"
-WHATSAPP_MESSAGES_MODEL = "int_whatsapp_messages"
-RUN_DATE_MODEL = "int_run_date"
-INBOUND_MESSAGES_MODEL = "stg_whatsapp__inbound_messages"
+ORDERS_MODEL = "orders"
+# A view over the raw webhooks: replies and STOPs are visible as soon as they are ingested.
+INBOUND_MESSAGES_MODEL = "whatsapp_inbound_messages"
+# Marketing stopped in WhatsApp itself (user_preferences webhooks); also a view.
+USER_PREFERENCES_MODEL = "whatsapp_user_preferences"
 
-SEGMENT_MEMBERSHIP = f"marts.{SEGMENT_MEMBERSHIP_MODEL}"
-CUSTOMER_360 = f"marts.{CUSTOMER_360_MODEL}"
-ORDERS = f"intermediate.{ORDERS_MODEL}"
-WHATSAPP_MESSAGES = f"intermediate.{WHATSAPP_MESSAGES_MODEL}"
-RUN_DATE = f"intermediate.{RUN_DATE_MODEL}"
-# A view over raw webhooks: replies and STOPs are visible as soon as they are ingested.
-INBOUND_MESSAGES = f"staging.{INBOUND_MESSAGES_MODEL}"
-# Read raw because the staging view drops biz_opaque_callback_data (the outbox key).
+# --- read: not dbt models ----------------------------------------------------------------
+# The raw webhooks, for the status evidence of activations.outbox (biz_opaque_callback_data
+# is the outbox key); raw tables are written by the ingestion, not by dbt.
 WHATSAPP_WEBHOOKS = "raw.whatsapp_webhooks"
 INGESTED_FILES = "raw.ingested_files"
 # Written by the lead-score asset (contract in the activations issue).
@@ -232,8 +232,10 @@ def ensure_activation_tables(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(_DDL)
 
 
-def relation_exists(conn: duckdb.DuckDBPyConnection, qualified_name: str) -> bool:
-    """Whether ``schema.name`` exists as a table or a view."""
+def relation_exists(conn: duckdb.DuckDBPyConnection, qualified_name: str | Mart) -> bool:
+    """Whether a contracted mart, or ``schema.name``, exists as a table or a view."""
+    if isinstance(qualified_name, Mart):
+        return mart_exists(conn, qualified_name)
     schema, _, name = qualified_name.partition(".")
     row = conn.execute(
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",

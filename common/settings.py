@@ -14,6 +14,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+# Written by `dbt parse` (and every dbt run); Python finds the marts it reads there.
+DBT_MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 # The dbt installed beside this interpreter, so an un-activated venv still finds it.
 DBT_EXECUTABLE = (
     str(Path(sys.executable).parent / "dbt")

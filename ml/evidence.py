@@ -17,30 +17,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-# Landing-page signals are captured before the form is submitted, so they are known
-# from placed_at onwards; they are passed through as-of unchanged.
-PASSTHROUGH_COLUMNS = (
-    "order_ref",
-    "platform",
-    "payment_method",
-    "carrier",
-    "city",
-    "placed_at",
-    "order_total",
-    "is_first_order",
-    "phone_is_valid",
-    "lead_source",
-    "time_on_page_s",
-    "scroll_depth_pct",
-    "products_viewed",
-    "form_completion_s",
-    "customer_past_orders",
-    "customer_past_delivered",
-    "customer_past_rto",
-    "customer_past_refusals",
-    "city_rto_rate_prior",
-    "carrier_rto_rate_prior",
-    "platform_rto_rate_prior",
+from ml.features import CONTRACT_COLUMNS, EVIDENCE_TIMESTAMPS, LABEL_COLUMNS
+
+# What the order and its history were at placement (the landing-page signals are captured
+# before the form is submitted): passed through as-of unchanged. Derived from the one
+# contract (ml.features.ORDER_CONTRACT): every column but the evidence timestamps, the
+# label (outcome, resolved_at) and the customer key, in contract order.
+PASSTHROUGH_COLUMNS = tuple(
+    name
+    for name in CONTRACT_COLUMNS
+    if name not in EVIDENCE_TIMESTAMPS and name not in (*LABEL_COLUMNS, "customer_phone")
 )
 
 NOT_SENT = "not sent"

@@ -25,6 +25,10 @@ PAYMENT_METHODS = ("cod", "prepaid")
 OUTCOMES = ("delivered", "returned", "cancelled")
 LEAD_SOURCES = ("storefront", "tiktok_lead_form")
 
+# The dbt mart that hands this frame over; its enforced contract declares the same columns
+# (tests/ml/test_order_contract_matches_dbt.py compares the two).
+ORDER_HISTORY_MART = "order_rto_history"
+
 ColumnKind = Literal["text", "category", "timestamp", "number", "count", "flag"]
 
 
@@ -85,6 +89,8 @@ EVIDENCE_TIMESTAMPS: tuple[str, ...] = tuple(
     and c.name not in ("placed_at", "resolved_at")
 )
 RESOLVED_OUTCOMES = ("delivered", "returned")
+# How the order ended: what the model learns, never what it reads.
+LABEL_COLUMNS = ("outcome", "resolved_at")
 
 
 class OrderContractError(ValueError):

@@ -19,7 +19,8 @@ from pathlib import Path
 from activations.campaign_config import Campaign, load_campaigns
 from activations.confirmation import CANCEL, CONFIRM, ORDER_CONFIRMATION
 from activations.delivery_codes import DELIVERY_CODE, DELIVERY_REATTEMPT
-from activations.warehouse_tables import ORDERS, relation_exists
+from activations.warehouse_tables import ORDERS_MODEL, relation_exists
+from common.marts import mart
 from common.warehouse import connect
 from sandbox.contract_servers import (
     ApprovedTemplate,
@@ -66,10 +67,11 @@ def open_orders(warehouse: Path) -> dict[str, list[dict]]:
     if not warehouse.exists():
         return seeds
     with connect(warehouse, read_only=True) as conn:
-        if not relation_exists(conn, ORDERS):
+        orders = mart(ORDERS_MODEL)
+        if not relation_exists(conn, orders):
             return seeds
         rows = conn.execute(
-            f"select platform, platform_order_id, order_number from {ORDERS} "
+            f"select platform, platform_order_id, order_number from {orders} "
             "where outcome = 'open' and platform in ('shopify', 'woocommerce', 'youcan')"
         ).fetchall()
     for platform, order_id, number in rows:

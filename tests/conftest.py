@@ -24,6 +24,17 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 )
 
 
+@pytest.fixture(scope="session")
+def dbt_manifest():
+    """dbt's manifest of the project as it is on disk (parsed once per session, a few
+    seconds): what common.marts resolves mart names with."""
+    from common.marts import DbtManifest
+    from orchestration.dbt_project import prepare_manifest
+
+    prepare_manifest()
+    return DbtManifest()
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private COD360_DATA_DIR (warehouse, landing folder) for one test."""

@@ -1,4 +1,4 @@
-"""Fixtures: contract servers on loopback (helpers live in ``activation_helpers``)."""
+"""Fixtures: the dbt manifest, contract servers on loopback (helpers in ``activation_helpers``)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,12 @@ from contextlib import ExitStack
 import pytest
 
 from sandbox.contract_servers import ContractServer, serve
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _parsed_dbt_project(dbt_manifest) -> None:
+    """The code under test finds the marts it reads (and the fixtures the tables to
+    create) in dbt's manifest, as in production."""
 
 
 @pytest.fixture

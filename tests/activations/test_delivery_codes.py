@@ -26,6 +26,8 @@ from activations.delivery_codes import (
     reattempt_spec,
 )
 from activations.otp import VerifyOutcome, issue_code, verify_code
+from activations.warehouse_tables import ORDERS_MODEL
+from common.marts import mart
 from common.warehouse import connect
 from sandbox.contract_servers import WhatsAppContractServer
 from sandbox.contract_servers.whatsapp_validation import ApprovedTemplate
@@ -129,7 +131,7 @@ def test_the_flow_sends_a_fresh_code_per_round_and_the_plain_code_is_nowhere_sto
     assert _send_codes(warehouse, url, now - timedelta(hours=1)).sent == 0  # same round
     with connect(warehouse) as c:  # the courier failed once; the parcel goes out again
         c.execute(
-            "update intermediate.int_orders set failed_attempts = 1 where order_ref = ?", [ORDER]
+            f"update {mart(ORDERS_MODEL)} set failed_attempts = 1 where order_ref = ?", [ORDER]
         )
     assert _send_codes(warehouse, url, now).sent == 1
 

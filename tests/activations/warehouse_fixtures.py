@@ -1,7 +1,8 @@
 """Hand-made warehouse relations with the columns activations read (real DuckDB).
 
-The dbt models are built by the transform layer; here each test writes exactly the
-rows it needs — adversarial ones included — into tables of the same names.
+The dbt marts are built by the transform layer; here each test writes exactly the rows
+it needs — adversarial ones included — into tables where the dbt manifest says the
+marts live (common.marts resolves them for the code under test the same way).
 """
 
 from __future__ import annotations
@@ -13,30 +14,43 @@ from pathlib import Path
 
 import duckdb
 
-from activations.warehouse_tables import ensure_activation_tables
+from activations.warehouse_tables import (
+    CUSTOMER_360_MODEL,
+    INBOUND_MESSAGES_MODEL,
+    ORDERS_MODEL,
+    SEGMENT_MEMBERSHIP_MODEL,
+    ensure_activation_tables,
+)
+from common.marts import mart
 from common.warehouse import connect
 from connectors.ingestion import SOURCES_BY_NAME, ensure_raw_tables, ingest_source
 
 NOW = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)  # 12:00 in Casablanca: outside quiet hours
 
-_DDL = """
-create schema if not exists marts;
-create schema if not exists intermediate;
-create schema if not exists staging;
+
+def _ddl() -> str:
+    """The marts activations read, where the manifest says they live, with the columns
+    these tests need (the manifest is parsed once per session: tests/activations/conftest.py)."""
+    segments, customers = mart(SEGMENT_MEMBERSHIP_MODEL), mart(CUSTOMER_360_MODEL)
+    orders, inbound = mart(ORDERS_MODEL), mart(INBOUND_MESSAGES_MODEL)
+    schemas = sorted({m.schema for m in (segments, customers, orders, inbound)})
+    return (
+        "".join(f'create schema if not exists "{schema}";\n' for schema in schemas)
+        + f"""
 create schema if not exists ml;
-create table if not exists marts.segment_membership (
+create table if not exists {segments} (
     segment_name varchar, segment_label varchar, customer_phone varchar,
     as_of_date date, since date);
-create table if not exists marts.customer_360 (
+create table if not exists {customers} (
     customer_phone varchar, customer_name varchar, latest_city varchar,
     consent_status varchar, consent_changed_at timestamp);
-create table if not exists intermediate.int_orders (
+create table if not exists {orders} (
     order_ref varchar, platform varchar, platform_order_id varchar, order_number varchar,
     customer_phone varchar, customer_name varchar, city varchar, payment_method varchar,
     is_cod boolean, total_amount double, currency varchar, placed_at timestamp,
     order_status varchar, confirmation_status varchar, outcome varchar, carrier varchar,
     tracking_number varchar, failed_attempts integer, last_failure_reason varchar);
-create table if not exists staging.stg_whatsapp__inbound_messages (
+create table if not exists {inbound} (
     inbound_message_id varchar, sender_wa_id varchar, received_at timestamp,
     message_type varchar, text_body varchar, button_payload varchar,
     replied_to_message_id varchar, reply_intent varchar);
@@ -45,6 +59,7 @@ create table if not exists ml.order_scores (
     delivery_probability double, score double, band varchar, top_positive_reasons varchar,
     top_negative_reasons varchar, model_version varchar, scored_at timestamp);
 """
+    )
 
 
 def phone(n: int) -> str:
@@ -52,7 +67,7 @@ def phone(n: int) -> str:
 
 
 def create_tables(conn: duckdb.DuckDBPyConnection) -> None:
-    conn.execute(_DDL)
+    conn.execute(_ddl())
     ensure_raw_tables(conn)
     ensure_activation_tables(conn)
 
@@ -67,14 +82,14 @@ def add_customers(
     conn, phones: Iterable[str], *, consent: str = "no_preference", changed_at=None
 ) -> None:
     conn.executemany(
-        "insert into marts.customer_360 values (?, ?, 'Casablanca', ?, ?)",
+        f"insert into {mart(CUSTOMER_360_MODEL)} values (?, ?, 'Casablanca', ?, ?)",
         [(p, f"salma client{p[-3:]}", consent, changed_at) for p in phones],
     )
 
 
 def add_members(conn, segment: str, phones: Iterable[str], since: str = "2026-03-01") -> None:
     conn.executemany(
-        "insert into marts.segment_membership values (?, ?, ?, date '2026-03-02', ?)",
+        f"insert into {mart(SEGMENT_MEMBERSHIP_MODEL)} values (?, ?, ?, date '2026-03-02', ?)",
         [(segment, segment, p, since) for p in phones],
     )
 
@@ -96,7 +111,7 @@ def add_order(
     platform, _, order_id = ref.partition(":")
     placed = (placed_at or NOW - timedelta(hours=1)).astimezone(UTC).replace(tzinfo=None)
     conn.execute(
-        "insert into intermediate.int_orders values "
+        f"insert into {mart(ORDERS_MODEL)} values "
         "(?, ?, ?, ?, ?, ?, 'Casablanca', ?, ?, 249.0, 'MAD', ?, ?, ?, ?, ?, ?, ?, ?)",
         [ref, platform, order_id, f"#{order_id}", customer, "Salma Bennani",
          "cod" if cod else "prepaid", cod, placed, status, confirmation, outcome, carrier,
@@ -107,7 +122,7 @@ def add_order(
 def add_inbound(conn, sender: str, *, intent: str, replied_to: str | None = None, at=None) -> None:
     when = (at or NOW).astimezone(UTC).replace(tzinfo=None)
     conn.execute(
-        "insert into staging.stg_whatsapp__inbound_messages values (?, ?, ?, 'text', ?, null, ?, ?)",
+        f"insert into {mart(INBOUND_MESSAGES_MODEL)} values (?, ?, ?, 'text', ?, null, ?, ?)",
         [f"in-{sender}-{when.isoformat()}", sender.lstrip("+"), when, intent, replied_to, intent],
     )
 

@@ -12,6 +12,7 @@ from activations.warehouse_tables import (
     INBOUND_MESSAGES_MODEL,
     ORDERS_MODEL,
     SEGMENT_MEMBERSHIP_MODEL,
+    USER_PREFERENCES_MODEL,
 )
 from orchestration.defs.lead_score.assets import order_scores
 from orchestration.defs.transform.assets import cod360_dbt_models
@@ -19,7 +20,7 @@ from orchestration.defs.transform.assets import cod360_dbt_models
 ACTIVATIONS_GROUP = "activations"
 # The lead-score asset that writes ml.order_scores: its own key, so lineage follows a rename.
 ORDER_SCORES_KEY = order_scores.key
-# Reconciliation reads the raw webhooks (the staging view drops the callback data).
+# Reconciliation reads the raw webhooks (activations.outbox parses the callback data).
 WHATSAPP_WEBHOOKS_KEY = dg.AssetKey(["raw", "whatsapp_webhooks"])
 
 
@@ -33,8 +34,10 @@ def activation_key(name: str) -> dg.AssetKey:
 
 ORDERS_KEY = model_key(ORDERS_MODEL)
 INBOUND_KEY = model_key(INBOUND_MESSAGES_MODEL)
+USER_PREFERENCES_KEY = model_key(USER_PREFERENCES_MODEL)
 SEGMENT_KEYS = [model_key(SEGMENT_MEMBERSHIP_MODEL), model_key(CUSTOMER_360_MODEL)]
-MESSAGE_DEPS = [ORDERS_KEY, INBOUND_KEY, WHATSAPP_WEBHOOKS_KEY]
+# Every send refreshes the opt-outs first (inbound STOPs, user preferences, webhooks).
+MESSAGE_DEPS = [ORDERS_KEY, INBOUND_KEY, USER_PREFERENCES_KEY, WHATSAPP_WEBHOOKS_KEY]
 
 
 class ActivationConfig(dg.Config):

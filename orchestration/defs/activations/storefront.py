@@ -18,7 +18,8 @@ from activations.decisions import (
     push_decisions,
     record_decisions,
 )
-from activations.warehouse_tables import DRY_RUN_SENDS, ORDERS, ensure_activation_tables
+from activations.warehouse_tables import DRY_RUN_SENDS, ORDERS_MODEL, ensure_activation_tables
+from common.marts import mart
 from common.privacy import mask_phone
 from common.settings import load_settings
 from orchestration.defs.activations.common import (
@@ -41,7 +42,8 @@ def _write_dry_run(conn, run_id: str, proposals, now) -> None:
     )
     if not proposals:
         return
-    phones = dict(conn.execute(f"select order_ref, customer_phone from {ORDERS}").fetchall())
+    orders = mart(ORDERS_MODEL)
+    phones = dict(conn.execute(f"select order_ref, customer_phone from {orders}").fetchall())
     conn.executemany(
         f"insert into {DRY_RUN_SENDS} values (?, 'storefront_decisions', ?, ?, ?, ?, ?, null, "
         "null, null, ?)",

@@ -11,7 +11,9 @@ import dagster as dg
 import pandas as pd
 from dagster_dbt import get_asset_key_for_model
 
+from common.marts import DuckDBMartReader, MartError
 from ml.config import load_lead_score_config
+from ml.features import ORDER_HISTORY_MART
 from ml.markdown_tables import markdown_table
 from ml.model_lifecycle import (
     evaluate_version,
@@ -37,15 +39,11 @@ class LeadScoreTrainingConfig(dg.Config):
 
 def _order_frame(warehouse: WarehouseResource, *, open_only: bool = False) -> pd.DataFrame:
     """``order_rto_history`` as the ML input contract wants it (tz-aware UTC timestamps)."""
-    where = "where is_open" if open_only else ""
-    with warehouse.connect(read_only=True) as conn:
-        table = conn.execute(
-            "select table_schema || '.' || table_name from information_schema.tables "
-            "where table_name = 'order_rto_history' limit 1"
-        ).fetchone()
-        if table is None:
-            raise dg.Failure("order_rto_history is not built yet: materialize the dbt marts first.")
-        frame = conn.execute(f"select * from {table[0]} {where}").df()
+    reader = DuckDBMartReader(warehouse.path)
+    try:
+        frame = reader.read(ORDER_HISTORY_MART, where="is_open" if open_only else None)
+    except MartError as exc:
+        raise dg.Failure(f"{exc} (materialize the dbt marts first)") from exc
     for column in frame.columns:
         if pd.api.types.is_datetime64_any_dtype(frame[column]) and frame[column].dt.tz is None:
             frame[column] = frame[column].dt.tz_localize("UTC")
