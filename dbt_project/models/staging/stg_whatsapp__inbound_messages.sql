@@ -10,7 +10,7 @@ messages as (
         source.loaded_at,
         source.source_file,
         source.line_number,
-        source.message
+        messages.message
     from source,
         unnest(json_extract(source.payload, '$.entry[*].changes[*].value.messages[*]')) as messages (message)
 ),

@@ -10,7 +10,7 @@ statuses as (
         source.loaded_at,
         source.source_file,
         source.line_number,
-        source.status
+        statuses.status
     from source,
         unnest(json_extract(source.payload, '$.entry[*].changes[*].value.statuses[*]')) as statuses (status)
 ),

@@ -10,7 +10,7 @@ preferences as (
         source.loaded_at,
         source.source_file,
         source.line_number,
-        source.preference
+        preferences.preference
     from source,
         unnest(json_extract(source.payload, '$.entry[*].changes[*].value.user_preferences[*]'))
             as preferences (preference)
