@@ -22,7 +22,6 @@ import hmac
 import logging
 import re
 import time
-from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -34,6 +33,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from connectors.webhooks.files import LandingLock, recover_open_files
+from connectors.webhooks.metrics import ReceiverMetrics
 from connectors.webhooks.payloads import (
     BadPayload,
     carrier_records,
@@ -47,61 +47,6 @@ from connectors.webhooks.writer import LandingWriter, WriterClosed
 
 logger = logging.getLogger("cod360.webhooks")
 access_logger = logging.getLogger("cod360.webhooks.access")
-
-RECENT_DELIVERIES = 100_000  # how many delivery keys the duplicate counter remembers
-
-
-class ReceiverMetrics:
-    """What ``/metrics`` reports: answers per source and status, records landed,
-    duplicate deliveries (by delivery key, the last ``RECENT_DELIVERIES`` remembered)."""
-
-    def __init__(self) -> None:
-        self.counters: Counter[tuple[str, str, str]] = Counter()
-        self._recent: OrderedDict[tuple[str, str], None] = OrderedDict()
-
-    def count_request(self, source: str, status: int) -> None:
-        self.counters["requests", source, str(status)] += 1
-
-    def count_landed(self, source: str, records: int, delivery_key: str) -> None:
-        self.counters["records_landed", source, ""] += records
-        key = (source, delivery_key)
-        if key in self._recent:
-            self._recent.move_to_end(key)
-            self.counters["duplicate_deliveries", source, ""] += 1
-        else:
-            self._recent[key] = None
-            if len(self._recent) > RECENT_DELIVERIES:
-                self._recent.popitem(last=False)
-
-    def prometheus_text(self, writers: dict[str, LandingWriter]) -> str:
-        """The counters, and the files each writer closed, in the Prometheus text format."""
-        counters = sorted(self.counters.items())
-        lines = [
-            "# TYPE cod360_webhook_requests_total counter",
-            *(
-                f'cod360_webhook_requests_total{{source="{source}",status="{status}"}} {count}'
-                for (name, source, status), count in counters
-                if name == "requests"
-            ),
-            "# TYPE cod360_webhook_records_landed_total counter",
-            *(
-                f'cod360_webhook_records_landed_total{{source="{source}"}} {count}'
-                for (name, source, _), count in counters
-                if name == "records_landed"
-            ),
-            "# TYPE cod360_webhook_duplicate_deliveries_total counter",
-            *(
-                f'cod360_webhook_duplicate_deliveries_total{{source="{source}"}} {count}'
-                for (name, source, _), count in counters
-                if name == "duplicate_deliveries"
-            ),
-            "# TYPE cod360_webhook_files_closed_total counter",
-            *(
-                f'cod360_webhook_files_closed_total{{folder="{folder}"}} {writer.files_closed}'
-                for folder, writer in sorted(writers.items())
-            ),
-        ]
-        return "\n".join(lines) + "\n"
 
 
 class Rejected(Exception):
