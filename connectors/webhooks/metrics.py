@@ -34,25 +34,19 @@ class ReceiverMetrics:
     def prometheus_text(self, writers: dict[str, LandingWriter]) -> str:
         """The counters, and the files each writer closed, in the Prometheus text format."""
         counters = sorted(self.counters.items())
+
+        def family(metric: str, counter: str, *, with_status: bool = False) -> list[str]:
+            family_lines = [f"# TYPE {metric} counter"]
+            for (name, source, status), count in counters:
+                if name == counter:
+                    labels = f'source="{source}"' + (f',status="{status}"' if with_status else "")
+                    family_lines.append(f"{metric}{{{labels}}} {count}")
+            return family_lines
+
         lines = [
-            "# TYPE cod360_webhook_requests_total counter",
-            *(
-                f'cod360_webhook_requests_total{{source="{source}",status="{status}"}} {count}'
-                for (name, source, status), count in counters
-                if name == "requests"
-            ),
-            "# TYPE cod360_webhook_records_landed_total counter",
-            *(
-                f'cod360_webhook_records_landed_total{{source="{source}"}} {count}'
-                for (name, source, _), count in counters
-                if name == "records_landed"
-            ),
-            "# TYPE cod360_webhook_duplicate_deliveries_total counter",
-            *(
-                f'cod360_webhook_duplicate_deliveries_total{{source="{source}"}} {count}'
-                for (name, source, _), count in counters
-                if name == "duplicate_deliveries"
-            ),
+            *family("cod360_webhook_requests_total", "requests", with_status=True),
+            *family("cod360_webhook_records_landed_total", "records_landed"),
+            *family("cod360_webhook_duplicate_deliveries_total", "duplicate_deliveries"),
             "# TYPE cod360_webhook_files_closed_total counter",
             *(
                 f'cod360_webhook_files_closed_total{{folder="{folder}"}} {writer.files_closed}'
