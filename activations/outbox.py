@@ -26,6 +26,9 @@ Why this gives exactly one message per key:
   usually arrive within seconds, the receiver rotates files every 60 s);
 * SMS rows need no reconciliation: the gateway dedupes on ``client_ref`` = the key,
   so an ambiguous SMS row is simply sent again.
+
+This module is the row's life up to the send's outcome; settling ambiguous rows
+(webhooks, the grace rule, the SMS resend) is ``activations.outbox_reconciliation``.
 """
 
 from __future__ import annotations
