@@ -37,6 +37,7 @@ from activations.rules import (
     SendingPolicy,
     VariantSplit,
 )
+from common.segments import OPEN_ORDER_STATUSES
 
 CAMPAIGNS_DIR = Path(__file__).resolve().parent / "campaigns"
 CAMPAIGN_ID = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
@@ -55,17 +56,8 @@ AUDIENCE_COLUMNS = (
     "carrier",
     "tracking_number",
 )
-ORDER_STATUSES = (
-    "placed",
-    "pending",
-    "confirmed",
-    "unreachable",
-    "dispatched",
-    "in_transit",
-    "out_for_delivery",
-    "failed_attempt",
-    "delivered",
-)
+# Order states a campaign may target: the open ones (the segments' list) and delivered.
+ORDER_STATUSES = (*OPEN_ORDER_STATUSES, "delivered")
 _CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 
 

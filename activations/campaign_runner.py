@@ -32,7 +32,6 @@ from activations.campaign_planning import MessageSpec, Plan, naive, plan_message
 from activations.clients.errors import RunStoppingError
 from activations.delivery import Deliverer
 from activations.outbox import (
-    DEFAULT_RECONCILE_GRACE,
     OutboxRow,
     OutboxStatus,
     claim,
@@ -41,8 +40,11 @@ from activations.outbox import (
     existing_statuses,
     expire,
     mark,
-    reconcile_whatsapp,
     record_outcome,
+)
+from activations.outbox_reconciliation import (
+    DEFAULT_RECONCILE_GRACE,
+    reconcile_whatsapp,
     release_idempotent,
 )
 from activations.rules import Action, Category, MessageKind, decide

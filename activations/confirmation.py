@@ -26,7 +26,7 @@ import duckdb
 from activations.audience import AudienceMember, audience_values
 from activations.campaign_config import Template, Variable
 from activations.campaign_planning import MessageSpec, naive
-from activations.outbox import apply_webhook_evidence
+from activations.outbox_reconciliation import apply_webhook_evidence
 from activations.rules import Category, QuietHours, SendingPolicy
 from activations.warehouse_tables import (
     INBOUND_MESSAGES_MODEL,

@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 import duckdb
 import pandas as pd
 
-from activations.outbox import WEBHOOK_STATUSES_SQL
+from activations.outbox_reconciliation import WEBHOOK_STATUSES_SQL
 from activations.warehouse_tables import (
     CAMPAIGN_RESULTS,
     INBOUND_MESSAGES_MODEL,

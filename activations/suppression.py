@@ -19,7 +19,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from activations.outbox import WEBHOOK_STATUSES_SQL
+from activations.outbox_reconciliation import WEBHOOK_STATUSES_SQL
 from activations.warehouse_tables import (
     CUSTOMER_360_MODEL,
     INBOUND_MESSAGES_MODEL,

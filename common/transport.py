@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import httpx
@@ -120,6 +120,26 @@ class RetryPolicy:
         return self.max_retries + 1
 
 
+@dataclass(frozen=True)
+class TransportSettings:
+    """How a client talks HTTP: timeout, retries and their backoff, pacing, and the seams
+    tests use (``sleep``, ``transport``). One definition for every vendor client, the
+    resources that configure them and the deliverers that wrap them."""
+
+    timeout_s: float = 10.0
+    max_retries: int = 4
+    rate_limit_per_s: float | None = None  # requests / second; None or 0: no pacing
+    backoff_base_s: float = 0.5
+    backoff_max_s: float = 30.0
+    sleep: Sleep = field(default=time.sleep, compare=False)
+    transport: httpx.BaseTransport | None = field(default=None, compare=False)
+    user_agent: str = USER_AGENT
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(self.max_retries, self.backoff_base_s, self.backoff_max_s)
+
+
 class RetryableError(Exception):
     """Raised by an attempt to ask for another one.
 
@@ -218,31 +238,31 @@ class VendorHttpClient:
     """
 
     vendor = "vendor"
+    # A subclass sets its vendor's defaults here (e.g. the documented rate limit).
+    default_transport = TransportSettings()
 
     def __init__(
         self,
         *,
         base_url: str,
         auth: httpx.Auth | None,
-        timeout_s: float = 10.0,
-        max_retries: int = 4,
-        rate_limit_per_s: float | None = None,
-        backoff_base_s: float = 0.5,
-        backoff_max_s: float = 30.0,
-        sleep: Sleep = time.sleep,
-        transport: httpx.BaseTransport | None = None,
-        user_agent: str = USER_AGENT,
+        settings: TransportSettings | None = None,
+        **overrides: Any,
     ) -> None:
+        """``settings`` (else the class's ``default_transport``) with single fields
+        replaced by ``overrides`` (``max_retries=0``); an unknown name is a TypeError."""
+        settings = replace(settings or self.default_transport, **overrides)
+        self.settings = settings
         self.base_url = base_url.rstrip("/")
-        self.retry_policy = RetryPolicy(max_retries, backoff_base_s, backoff_max_s)
-        self._sleep = sleep
-        self._bucket = TokenBucket(rate_limit_per_s, sleep=sleep)
+        self.retry_policy = settings.retry_policy
+        self._sleep = settings.sleep
+        self._bucket = TokenBucket(settings.rate_limit_per_s, sleep=settings.sleep)
         self._http = httpx.Client(
             base_url=self.base_url,
             auth=auth,
-            timeout=timeout_s,
-            transport=transport,
-            headers={"User-Agent": user_agent, "Accept": "application/json"},
+            timeout=settings.timeout_s,
+            transport=settings.transport,
+            headers={"User-Agent": settings.user_agent, "Accept": "application/json"},
         )
 
     def send_once(

@@ -8,6 +8,9 @@ excluded from reprs (``repr=False``) so a logged resource shows no secret.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import dagster as dg
 from pydantic import Field
 
@@ -18,6 +21,7 @@ from activations.clients.storefront import StorefrontWriteBack, WriteBackRegistr
 from activations.clients.whatsapp import WhatsAppClient
 from activations.clients.woocommerce import WooCommerceWriteBack
 from activations.clients.youcan import YouCanWriteBack
+from common.transport import TransportSettings
 
 
 class _ClientSettings(dg.ConfigurableResource):
@@ -26,6 +30,15 @@ class _ClientSettings(dg.ConfigurableResource):
     rate_limit_per_s: float = Field(
         default=5.0, description="Client-side pacing, requests/second (0: off)."
     )
+
+    def transport_settings(self, **overrides: Any) -> TransportSettings:
+        """The configured timeout, retries and pacing, with ``overrides`` (``max_retries=0``)."""
+        configured = TransportSettings(
+            timeout_s=self.timeout_s,
+            max_retries=self.max_retries,
+            rate_limit_per_s=self.rate_limit_per_s,
+        )
+        return replace(configured, **overrides)
 
 
 class WhatsAppCloudResource(_ClientSettings):
@@ -37,15 +50,13 @@ class WhatsAppCloudResource(_ClientSettings):
     access_token: str = Field(repr=False, description="System-user access token (secret).")
     rate_limit_per_s: float = 20.0
 
-    def get_client(self) -> WhatsAppClient:
+    def get_client(self, **overrides: Any) -> WhatsAppClient:
         return WhatsAppClient(
             base_url=self.base_url,
             api_version=self.api_version,
             phone_number_id=self.phone_number_id,
             access_token=self.access_token,
-            timeout_s=self.timeout_s,
-            max_retries=self.max_retries,
-            rate_limit_per_s=self.rate_limit_per_s,
+            settings=self.transport_settings(**overrides),
         )
 
 
@@ -57,14 +68,12 @@ class ShopifyAdminResource(_ClientSettings):
     access_token: str = Field(repr=False, description="Admin API access token (secret).")
     rate_limit_per_s: float = 4.0
 
-    def get_client(self) -> ShopifyWriteBack:
+    def get_client(self, **overrides: Any) -> ShopifyWriteBack:
         return ShopifyWriteBack(
             base_url=self.base_url,
             api_version=self.api_version,
             access_token=self.access_token,
-            timeout_s=self.timeout_s,
-            max_retries=self.max_retries,
-            rate_limit_per_s=self.rate_limit_per_s,
+            settings=self.transport_settings(**overrides),
         )
 
 
@@ -75,14 +84,12 @@ class WooCommerceResource(_ClientSettings):
     consumer_key: str = Field(repr=False, description="REST API consumer key (secret).")
     consumer_secret: str = Field(repr=False, description="REST API consumer secret (secret).")
 
-    def get_client(self) -> WooCommerceWriteBack:
+    def get_client(self, **overrides: Any) -> WooCommerceWriteBack:
         return WooCommerceWriteBack(
             base_url=self.base_url,
             consumer_key=self.consumer_key,
             consumer_secret=self.consumer_secret,
-            timeout_s=self.timeout_s,
-            max_retries=self.max_retries,
-            rate_limit_per_s=self.rate_limit_per_s,
+            settings=self.transport_settings(**overrides),
         )
 
 
@@ -93,13 +100,11 @@ class YouCanResource(_ClientSettings):
     access_token: str = Field(repr=False, description="OAuth access token (secret).")
     rate_limit_per_s: float = 2.0
 
-    def get_client(self) -> YouCanWriteBack:
+    def get_client(self, **overrides: Any) -> YouCanWriteBack:
         return YouCanWriteBack(
             base_url=self.base_url,
             access_token=self.access_token,
-            timeout_s=self.timeout_s,
-            max_retries=self.max_retries,
-            rate_limit_per_s=self.rate_limit_per_s,
+            settings=self.transport_settings(**overrides),
         )
 
 
@@ -110,13 +115,11 @@ class SmsGatewayResource(_ClientSettings):
     api_key: str = Field(repr=False, description="Gateway API key (secret).")
     rate_limit_per_s: float = 10.0
 
-    def get_client(self) -> SmsClient:
+    def get_client(self, **overrides: Any) -> SmsClient:
         return SmsClient(
             base_url=self.base_url,
             api_key=self.api_key,
-            timeout_s=self.timeout_s,
-            max_retries=self.max_retries,
-            rate_limit_per_s=self.rate_limit_per_s,
+            settings=self.transport_settings(**overrides),
         )
 
 

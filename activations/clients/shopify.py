@@ -41,7 +41,7 @@ from activations.clients.storefront import (
 from common.transport import (
     RetryableError,
     SecretHeaderAuth,
-    Sleep,
+    TransportSettings,
     VendorHttpClient,
     parse_retry_after,
     run_with_retries,
@@ -122,30 +122,22 @@ class ShopifyWriteBack(VendorHttpClient):
     vendor = "shopify"
     platform = "shopify"
 
+    default_transport = TransportSettings(rate_limit_per_s=4.0)
+
     def __init__(
         self,
         *,
         base_url: str,
         access_token: SecretStr | str,
         api_version: str = DEFAULT_API_VERSION,
-        timeout_s: float = 10.0,
-        max_retries: int = 4,
-        rate_limit_per_s: float | None = 4.0,
-        backoff_base_s: float = 0.5,
-        backoff_max_s: float = 30.0,
-        sleep: Sleep = time.sleep,
-        transport: httpx.BaseTransport | None = None,
+        settings: TransportSettings | None = None,
+        **overrides: Any,
     ) -> None:
         super().__init__(
             base_url=base_url,
             auth=SecretHeaderAuth("X-Shopify-Access-Token", access_token),
-            timeout_s=timeout_s,
-            max_retries=max_retries,
-            rate_limit_per_s=rate_limit_per_s,
-            backoff_base_s=backoff_base_s,
-            backoff_max_s=backoff_max_s,
-            sleep=sleep,
-            transport=transport,
+            settings=settings,
+            **overrides,
         )
         self.graphql_path = f"/admin/api/{api_version}/graphql.json"
         self._bucket_state: dict[str, float] | None = None

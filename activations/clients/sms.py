@@ -21,8 +21,8 @@ client always sends one.
 from __future__ import annotations
 
 import logging
-import time
 from enum import StrEnum
+from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
@@ -31,7 +31,7 @@ from activations.clients.errors import VendorAccountError, VendorAuthError
 from common.privacy import mask_phone
 from common.transport import (
     RetryableError,
-    Sleep,
+    TransportSettings,
     VendorHttpClient,
     bearer_auth,
     parse_retry_after,
@@ -80,29 +80,21 @@ class SmsClient(VendorHttpClient):
 
     vendor = "sms"
 
+    default_transport = TransportSettings(rate_limit_per_s=10.0)
+
     def __init__(
         self,
         *,
         base_url: str,
         api_key: SecretStr | str,
-        timeout_s: float = 10.0,
-        max_retries: int = 4,
-        rate_limit_per_s: float | None = 10.0,
-        backoff_base_s: float = 0.5,
-        backoff_max_s: float = 30.0,
-        sleep: Sleep = time.sleep,
-        transport: httpx.BaseTransport | None = None,
+        settings: TransportSettings | None = None,
+        **overrides: Any,
     ) -> None:
         super().__init__(
             base_url=base_url,
             auth=bearer_auth(api_key),
-            timeout_s=timeout_s,
-            max_retries=max_retries,
-            rate_limit_per_s=rate_limit_per_s,
-            backoff_base_s=backoff_base_s,
-            backoff_max_s=backoff_max_s,
-            sleep=sleep,
-            transport=transport,
+            settings=settings,
+            **overrides,
         )
 
     def send(self, to: str, body: str, client_ref: str) -> SmsResult:

@@ -21,9 +21,9 @@ must handle the rest. The payload models live in ``whatsapp_messages``.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
@@ -41,7 +41,7 @@ from activations.clients.whatsapp_messages import (
 from common.privacy import mask_phone, redact
 from common.transport import (
     RetryableError,
-    Sleep,
+    TransportSettings,
     VendorHttpClient,
     as_secret,
     bearer_auth,
@@ -154,6 +154,8 @@ class WhatsAppClient(VendorHttpClient):
 
     vendor = "whatsapp"
 
+    default_transport = TransportSettings(rate_limit_per_s=20.0)
+
     def __init__(
         self,
         *,
@@ -161,25 +163,15 @@ class WhatsAppClient(VendorHttpClient):
         access_token: SecretStr | str,
         base_url: str = DEFAULT_BASE_URL,
         api_version: str = DEFAULT_API_VERSION,
-        timeout_s: float = 10.0,
-        max_retries: int = 4,
-        rate_limit_per_s: float | None = 20.0,
-        backoff_base_s: float = 0.5,
-        backoff_max_s: float = 30.0,
-        sleep: Sleep = time.sleep,
-        transport: httpx.BaseTransport | None = None,
+        settings: TransportSettings | None = None,
+        **overrides: Any,
     ) -> None:
         self._token = as_secret(access_token)
         super().__init__(
             base_url=base_url,
             auth=bearer_auth(self._token),
-            timeout_s=timeout_s,
-            max_retries=max_retries,
-            rate_limit_per_s=rate_limit_per_s,
-            backoff_base_s=backoff_base_s,
-            backoff_max_s=backoff_max_s,
-            sleep=sleep,
-            transport=transport,
+            settings=settings,
+            **overrides,
         )
         self.messages_path = f"/{api_version}/{phone_number_id}/messages"
 

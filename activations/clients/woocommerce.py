@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,7 +35,7 @@ from activations.clients.storefront import (
 )
 from common.transport import (
     RetryableError,
-    Sleep,
+    TransportSettings,
     VendorHttpClient,
     basic_auth,
     run_with_retries,
@@ -74,31 +73,23 @@ class WooCommerceWriteBack(VendorHttpClient):
     vendor = "woocommerce"
     platform = "woocommerce"
 
+    default_transport = TransportSettings(rate_limit_per_s=5.0)
+
     def __init__(
         self,
         *,
         base_url: str,
         consumer_key: SecretStr | str,
         consumer_secret: SecretStr | str,
-        timeout_s: float = 10.0,
-        max_retries: int = 4,
-        rate_limit_per_s: float | None = 5.0,
-        backoff_base_s: float = 0.5,
-        backoff_max_s: float = 30.0,
         batch_size: int = BATCH_LIMIT,
-        sleep: Sleep = time.sleep,
-        transport: httpx.BaseTransport | None = None,
+        settings: TransportSettings | None = None,
+        **overrides: Any,
     ) -> None:
         super().__init__(
             base_url=base_url,
             auth=basic_auth(consumer_key, consumer_secret),
-            timeout_s=timeout_s,
-            max_retries=max_retries,
-            rate_limit_per_s=rate_limit_per_s,
-            backoff_base_s=backoff_base_s,
-            backoff_max_s=backoff_max_s,
-            sleep=sleep,
-            transport=transport,
+            settings=settings,
+            **overrides,
         )
         self.batch_size = min(batch_size, BATCH_LIMIT)
         self._local = threading.local()

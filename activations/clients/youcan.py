@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,7 +40,7 @@ from activations.clients.storefront import (
 )
 from common.transport import (
     RetryableError,
-    Sleep,
+    TransportSettings,
     VendorHttpClient,
     bearer_auth,
     run_with_retries,
@@ -66,30 +65,22 @@ class YouCanWriteBack(VendorHttpClient):
     vendor = "youcan"
     platform = "youcan"
 
+    default_transport = TransportSettings(rate_limit_per_s=2.0)
+
     def __init__(
         self,
         *,
         access_token: SecretStr | str,
         base_url: str = DEFAULT_BASE_URL,
         status_slugs: Mapping[Decision | str, str] | None = None,
-        timeout_s: float = 10.0,
-        max_retries: int = 4,
-        rate_limit_per_s: float | None = 2.0,
-        backoff_base_s: float = 0.5,
-        backoff_max_s: float = 30.0,
-        sleep: Sleep = time.sleep,
-        transport: httpx.BaseTransport | None = None,
+        settings: TransportSettings | None = None,
+        **overrides: Any,
     ) -> None:
         super().__init__(
             base_url=base_url,
             auth=bearer_auth(access_token),
-            timeout_s=timeout_s,
-            max_retries=max_retries,
-            rate_limit_per_s=rate_limit_per_s,
-            backoff_base_s=backoff_base_s,
-            backoff_max_s=backoff_max_s,
-            sleep=sleep,
-            transport=transport,
+            settings=settings,
+            **overrides,
         )
         slugs = dict(DEFAULT_STATUS_SLUGS)
         slugs.update({Decision(k): v for k, v in (status_slugs or {}).items()})

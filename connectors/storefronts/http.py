@@ -11,9 +11,8 @@ run out the pull stops with :class:`StorefrontUnavailableError`.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
@@ -21,7 +20,7 @@ import httpx
 from common.privacy import redact
 from common.transport import (
     RetryableError,
-    Sleep,
+    TransportSettings,
     VendorHttpClient,
     parse_retry_after,
     run_with_retries,
@@ -47,15 +46,14 @@ class StoreRef:
 
 
 @dataclass(frozen=True)
-class HttpSettings:
-    """Timeouts, retries and pacing of one store's client."""
+class HttpSettings(TransportSettings):
+    """:class:`TransportSettings` with a store pull's defaults (30 s timeout, 5 retries,
+    4 requests/s) and the pulls' User-Agent."""
 
     timeout_s: float = 30.0
     max_retries: int = 5
     rate_limit_per_s: float | None = 4.0
-    backoff_base_s: float = 0.5
-    backoff_max_s: float = 30.0
-    sleep: Sleep = field(default=time.sleep, compare=False)
+    user_agent: str = USER_AGENT
 
 
 class StorefrontHttp(VendorHttpClient):
@@ -72,18 +70,7 @@ class StorefrontHttp(VendorHttpClient):
         describe_error: Callable[[httpx.Response], str] | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        super().__init__(
-            base_url=base_url,
-            auth=auth,
-            timeout_s=settings.timeout_s,
-            max_retries=settings.max_retries,
-            rate_limit_per_s=settings.rate_limit_per_s,
-            backoff_base_s=settings.backoff_base_s,
-            backoff_max_s=settings.backoff_max_s,
-            sleep=settings.sleep,
-            transport=transport,
-            user_agent=USER_AGENT,
-        )
+        super().__init__(base_url=base_url, auth=auth, settings=settings, transport=transport)
         self.store = store
         self.vendor = store.platform
         self._secrets = [s for s in secrets if s]

@@ -22,7 +22,6 @@ import hmac
 import logging
 import re
 import time
-from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -34,6 +33,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from connectors.webhooks.files import LandingLock, recover_open_files
+from connectors.webhooks.metrics import ReceiverMetrics
 from connectors.webhooks.payloads import (
     BadPayload,
     carrier_records,
@@ -48,8 +48,6 @@ from connectors.webhooks.writer import LandingWriter, WriterClosed
 logger = logging.getLogger("cod360.webhooks")
 access_logger = logging.getLogger("cod360.webhooks.access")
 
-RECENT_DELIVERIES = 100_000  # how many delivery keys the duplicate counter remembers
-
 
 class Rejected(Exception):
     """A request the receiver refuses; ``body`` is returned as JSON."""
@@ -61,13 +59,12 @@ class Rejected(Exception):
 
 
 class Receiver:
-    """State shared by the endpoints: one writer per landing folder, counters, the lock."""
+    """State shared by the endpoints: one writer per landing folder, metrics, the lock."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.writers: dict[str, LandingWriter] = {}
-        self.counters: Counter[tuple[str, str, str]] = Counter()
-        self._recent: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self.metrics = ReceiverMetrics()
         self._lock = LandingLock(settings.landing_dir)
         self._accepting = False
 
@@ -125,15 +122,7 @@ class Receiver:
                 "could not land %s delivery in %s: %s", source, relative_dir, type(exc).__name__
             )
             raise Rejected(503, {"error": "could not store the delivery, retry later"}) from None
-        self.counters["records_landed", source, ""] += len(lines)
-        key = (source, delivery_key)
-        if key in self._recent:
-            self._recent.move_to_end(key)
-            self.counters["duplicate_deliveries", source, ""] += 1
-        else:
-            self._recent[key] = None
-            if len(self._recent) > RECENT_DELIVERIES:
-                self._recent.popitem(last=False)
+        self.metrics.count_landed(source, len(lines), delivery_key)
 
 
 # --- request helpers ---------------------------------------------------------------
@@ -210,7 +199,7 @@ def _endpoint(source: str | Callable[[Request], str]) -> Callable[[Handler], Han
                 response = JSONResponse(exc.as_json(), status_code=400)
             except Rejected as exc:
                 response = JSONResponse(exc.body, status_code=exc.status)
-            _receiver(request).counters["requests", label, str(response.status_code)] += 1
+            _receiver(request).metrics.count_request(label, response.status_code)
             return response
 
         endpoint.__name__ = handler.__name__
@@ -235,32 +224,10 @@ async def healthz(request: Request) -> Response:
 async def metrics(request: Request) -> Response:
     """Counters in the Prometheus text format."""
     receiver = _receiver(request)
-    lines = [
-        "# TYPE cod360_webhook_requests_total counter",
-        *(
-            f'cod360_webhook_requests_total{{source="{source}",status="{status}"}} {count}'
-            for (name, source, status), count in sorted(receiver.counters.items())
-            if name == "requests"
-        ),
-        "# TYPE cod360_webhook_records_landed_total counter",
-        *(
-            f'cod360_webhook_records_landed_total{{source="{source}"}} {count}'
-            for (name, source, _), count in sorted(receiver.counters.items())
-            if name == "records_landed"
-        ),
-        "# TYPE cod360_webhook_duplicate_deliveries_total counter",
-        *(
-            f'cod360_webhook_duplicate_deliveries_total{{source="{source}"}} {count}'
-            for (name, source, _), count in sorted(receiver.counters.items())
-            if name == "duplicate_deliveries"
-        ),
-        "# TYPE cod360_webhook_files_closed_total counter",
-        *(
-            f'cod360_webhook_files_closed_total{{folder="{folder}"}} {writer.files_closed}'
-            for folder, writer in sorted(receiver.writers.items())
-        ),
-    ]
-    return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+    return PlainTextResponse(
+        receiver.metrics.prometheus_text(receiver.writers),
+        media_type="text/plain; version=0.0.4",
+    )
 
 
 @_endpoint("whatsapp_handshake")

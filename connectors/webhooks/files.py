@@ -1,11 +1,9 @@
-"""The receiver's landing files: names, crash recovery, and the list of closed files.
+"""The receiver's landing files: names, crash recovery, the one-writer lock.
 
 A landing file is written as ``<dir>/<source>_<UTC stamp>_<seq>.jsonl.open``
 and renamed to ``.jsonl`` when closed; the ingestion ignores ``.open`` names,
-so it only ever reads closed, immutable files (docs/landing.md).
-
-``closed_files`` is the function a Dagster sensor polls: it returns the closed
-files it has not reported yet and a cursor string to store for the next tick.
+so it only ever reads closed, immutable files (docs/landing.md), and the
+landing sensor finds them with its own cursor.
 """
 
 from __future__ import annotations
@@ -72,14 +70,6 @@ def _receiver_files(landing_dir: Path, suffix: str) -> list[Path]:
             if FILE_NAME.match(name) and path.is_file():
                 found.append(path)
     return sorted(found)
-
-
-def source_of(relative_path: str) -> tuple[str, str | None]:
-    """``(source, raw table)`` for a landing-relative path written by the receiver."""
-    for source, (root, table) in SOURCE_ROOTS.items():
-        if relative_path.startswith(root + "/"):
-            return source, table
-    raise ValueError(f"{relative_path} is not under a webhook landing folder")
 
 
 # --- crash recovery --------------------------------------------------------------
@@ -174,7 +164,7 @@ def _write_durably(path: Path, content: bytes) -> None:
 
 
 def _close_file(open_path: Path, closed_path: Path) -> None:
-    """Stamp the close time as mtime (``closed_files`` orders by it), rename, fsync the folder."""
+    """Stamp the close time as mtime (the landing sensor's cursor reads it), rename, fsync the folder."""
     now = time.time_ns()
     os.utime(open_path, ns=(now, now))
     if closed_path.exists():  # never overwrite a closed file (they are immutable)
@@ -218,87 +208,3 @@ class LandingLock:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
-
-
-# --- what a sensor polls ---------------------------------------------------------
-
-DEFAULT_GRACE_SECONDS = 300.0
-
-
-@dataclass(frozen=True)
-class ClosedFile:
-    """A closed (immutable) landing file written by the receiver."""
-
-    path: Path
-    relative_path: str  # POSIX, relative to the landing folder
-    source: str  # a key of SOURCE_ROOTS: whatsapp, shopify, lightfunnels, carriers, ..._other
-    raw_table: str | None  # the raw table that ingests it; None for files kept but not ingested
-    size: int
-    closed_at_ns: int  # wall-clock close time (the file's mtime, stamped at close)
-
-
-@dataclass(frozen=True)
-class ClosedFiles:
-    """New closed files, oldest close first, and the cursor to pass next time."""
-
-    files: list[ClosedFile]
-    cursor: str
-
-
-def closed_files(
-    landing_dir: str | Path,
-    since_cursor: str | None = None,
-    *,
-    grace_seconds: float = DEFAULT_GRACE_SECONDS,
-) -> ClosedFiles:
-    """Closed receiver files not reported since ``since_cursor`` (``None``: all of them).
-
-    For a Dagster sensor::
-
-        batch = closed_files(landing_dir, context.cursor)
-        for f in batch.files: ...  # RunRequest(run_key=f.relative_path, ...)
-        context.update_cursor(batch.cursor)
-
-    Files are ordered by close time (mtime, stamped at close; opening times in
-    names do not give close order across folders). The cursor keeps a watermark
-    plus the paths closed within ``grace_seconds`` of it, so a file whose rename
-    lands just after a newer one is still reported, and none is reported twice.
-    The cursor stays small: only the last ``grace_seconds`` of files.
-    """
-    landing = Path(landing_dir)
-    state = _parse_cursor(since_cursor)
-    mark: int = state["mark_ns"]
-    seen: set[str] = set(state["seen"])
-    grace_ns = int(grace_seconds * 1e9)
-
-    found: list[ClosedFile] = []
-    for path in _receiver_files(landing, CLOSED_SUFFIX):
-        try:
-            stat = path.stat()
-        except FileNotFoundError:  # removed by someone else between listing and stat
-            continue
-        relative = path.relative_to(landing).as_posix()
-        source, table = source_of(relative)
-        found.append(ClosedFile(path, relative, source, table, stat.st_size, stat.st_mtime_ns))
-
-    new = [f for f in found if f.closed_at_ns > mark - grace_ns and f.relative_path not in seen]
-    new.sort(key=lambda f: (f.closed_at_ns, f.relative_path))
-    new_mark = max([mark, *(f.closed_at_ns for f in new)])
-    reported = seen | {f.relative_path for f in new}
-    keep = {
-        f.relative_path
-        for f in found
-        if f.closed_at_ns > new_mark - grace_ns and f.relative_path in reported
-    }
-    cursor = json.dumps({"v": 1, "mark_ns": new_mark, "seen": sorted(keep)}, separators=(",", ":"))
-    return ClosedFiles(new, cursor)
-
-
-def _parse_cursor(cursor: str | None) -> dict:
-    if not cursor:
-        return {"mark_ns": 0, "seen": []}
-    try:
-        state = json.loads(cursor)
-        return {"mark_ns": int(state["mark_ns"]), "seen": list(state["seen"])}
-    except (ValueError, KeyError, TypeError):
-        raise ValueError("not a closed_files cursor") from None

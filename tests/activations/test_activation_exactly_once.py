@@ -5,6 +5,7 @@ members get nothing."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ from outbox_harness import (
     settle,
 )
 
+from common.settings import PROJECT_ROOT
 from sandbox.contract_servers import FaultPlan
 
 HERE = Path(__file__).parent
@@ -33,6 +35,10 @@ def _child(warehouse: Path, campaign_file: Path, base_url: str, kill_after: int 
          base_url, str(kill_after)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        # A script's sys.path starts at its own folder: the repository root is added for
+        # `sandbox`, which is not installed (pytest's pythonpath covers only this process).
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(
+            p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p)},
     )  # fmt: skip
 
 

@@ -1,26 +1,20 @@
 """Segment files: validation, errors naming file and field, filters compiled to SQL.
 
-The dbt Python model ``segment_definitions`` is loaded as a module (as dbt runs it, from
-its file), so its pure functions are tested without a warehouse. The compiled filters
-are then run by DuckDB on hand-made customers.
+``common.segments`` (what the dbt Python model ``segment_definitions`` calls) is plain
+Python, so it is tested without a warehouse. The compiled filters are then run by DuckDB
+on hand-made customers.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import duckdb
 import pytest
 import yaml
 
+from common import segments
 from common.settings import DBT_PROJECT_DIR
-
-_spec = importlib.util.spec_from_file_location(
-    "segment_definitions", DBT_PROJECT_DIR / "models/marts/segments/segment_definitions.py"
-)
-segments = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(segments)
 
 SHIPPED_DIR = DBT_PROJECT_DIR / "segments"
 VOCABULARY = {

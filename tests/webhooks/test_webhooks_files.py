@@ -1,4 +1,4 @@
-"""Landing files: rotation, crash recovery, the sensor's closed_files, the lock, write failures."""
+"""Landing files: rotation, crash recovery, the lock, write failures."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 from webhook_helpers import closed_lines, open_files, whatsapp_body, whatsapp_headers
 
-from connectors.webhooks import closed_files, create_app, recover_open_files
+from connectors.webhooks import create_app, recover_open_files
 from connectors.webhooks import writer as writer_module
 from connectors.webhooks.files import FILE_NAME, LandingLock
 
@@ -35,7 +35,7 @@ def test_size_rotation_closes_files_without_splitting_lines(settings, landing):
     with TestClient(create_app(replace(settings, rotate_bytes=3 * one_line))) as client:
         for i in range(10):
             assert _post(client, f"wamid.{i:03d}") == 200
-        closed_while_running = closed_files(landing).files
+        closed_while_running = sorted(landing.rglob("*.jsonl"))
         assert len(closed_while_running) == 3  # files 1-3 hold 9 lines; the 10th is still open
         assert len(open_files(landing)) == 1
     files = sorted(landing.glob("messages/whatsapp/*.jsonl"))
@@ -52,8 +52,8 @@ def test_time_rotation_closes_an_idle_file(settings, landing):
         while open_files(landing) and time.monotonic() < deadline:
             time.sleep(0.02)
         assert open_files(landing) == []  # closed by the timer, no further traffic needed
-        [closed] = closed_files(landing).files
-        assert closed.raw_table == "whatsapp_webhooks"
+        [closed] = landing.rglob("*.jsonl")
+        assert closed.parent == landing / "messages/whatsapp"
         assert _post(client, "wamid.U") == 200  # a new file opens for later deliveries
     assert _ids(closed_lines(landing)) == ["wamid.T", "wamid.U"]
 
@@ -119,42 +119,6 @@ def test_startup_recovers_before_accepting(settings, landing):
         assert not left.exists()
         assert _post(client, "wamid.new") == 200
     assert sorted(_ids(closed_lines(landing))) == ["wamid.new", "wamid.old"]
-
-
-def test_closed_files_cursor_reports_each_file_once(landing):
-    def closed(name: str, closed_at_ns: int):
-        path = landing / "messages/whatsapp" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(b"{}\n")
-        os.utime(path, ns=(closed_at_ns, closed_at_ns))
-        return name
-
-    now = time.time_ns()
-    a = closed("whatsapp_20260301T120000000000Z_000001.jsonl", now - 3_000_000_000)
-    b = closed("whatsapp_20260301T120001000000Z_000002.jsonl", now - 1_000_000_000)
-    (landing / "messages/whatsapp/whatsapp_20260301T120002000000Z_000003.jsonl.open").write_bytes(
-        b"{}\n"
-    )
-
-    first = closed_files(landing)
-    assert [f.path.name for f in first.files] == [a, b]
-    assert closed_files(landing, first.cursor).files == []
-
-    # A file opened earlier but closed (renamed) after the last poll, with a close
-    # time just below the watermark (the rename raced the previous poll): reported.
-    late = closed("whatsapp_20260301T115959000000Z_000009.jsonl", now - 2_000_000_000)
-    second = closed_files(landing, first.cursor)
-    assert [f.path.name for f in second.files] == [late]
-    assert closed_files(landing, second.cursor).files == []
-    assert len(json.loads(second.cursor)["seen"]) == 3
-
-    # The cursor forgets paths older than the grace window (it stays small) and
-    # still reports nothing twice: only the newest file stays listed.
-    third = closed_files(landing, second.cursor, grace_seconds=0.5)
-    assert third.files == [] and json.loads(third.cursor)["seen"] == [f"messages/whatsapp/{b}"]
-    assert closed_files(landing, third.cursor, grace_seconds=0.5).files == []
-    with pytest.raises(ValueError):
-        closed_files(landing, "garbage")
 
 
 def test_a_second_receiver_on_the_same_landing_folder_is_refused(settings, landing):

@@ -49,10 +49,15 @@ ranked_changes as (
     select
         known_changes.*,
         row_number() over (
-            partition by customer_phone
-            order by changed_at desc, case when consent_status = 'opted_out' then 0 else 1 end asc, consent_source asc
+            partition by known_changes.customer_phone
+            order by
+                known_changes.changed_at desc,
+                case when known_changes.consent_status = 'opted_out' then 0 else 1 end asc,
+                known_changes.consent_source asc
         ) as recency_rank,
-        count(case when consent_status = 'opted_out' then 1 end) over (partition by customer_phone) as opt_outs
+        count(case when known_changes.consent_status = 'opted_out' then 1 end)
+            over (partition by known_changes.customer_phone)
+            as opt_outs
     from known_changes
 ),
 

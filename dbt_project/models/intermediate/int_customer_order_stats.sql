@@ -26,15 +26,18 @@ platforms as (
 ),
 
 cities as (
-    select distinct customer_phone, city from orders where city is not null
+    select distinct customer_phone, city from orders
+    where city is not null
 ),
 
 payment_methods as (
-    select distinct customer_phone, payment_method from orders where payment_method is not null
+    select distinct customer_phone, payment_method from orders
+    where payment_method is not null
 ),
 
 open_statuses as (
-    select distinct customer_phone, order_status from orders where outcome = 'open' and not is_stale_open
+    select distinct customer_phone, order_status from orders
+    where outcome = 'open' and not is_stale_open
 ),
 
 platform_lists as (

@@ -35,7 +35,7 @@ confirmation_messages as (
     select message_id, order_ref, customer_phone, sent_at
     from messages
     where template_name = '{{ var("confirmation_template_name") }}'
-      and order_ref is not null
+        and order_ref is not null
 ),
 
 first_confirmation as (
@@ -132,7 +132,7 @@ inbound_sms as (
     from sms_events
     inner join phones on sms_events.phone_raw = phones.phone_raw
     where sms_events.direction = 'inbound'
-      and phones.phone_e164 is not null
+        and phones.phone_e164 is not null
 ),
 
 sms_replies as (
@@ -140,8 +140,8 @@ sms_replies as (
     from orders
     inner join inbound_sms
         on orders.customer_phone = inbound_sms.customer_phone
-        and inbound_sms.event_at >= orders.placed_at
-        and (orders.resolved_at is null or inbound_sms.event_at < orders.resolved_at)
+        and orders.placed_at <= inbound_sms.event_at
+        and (orders.resolved_at is null or orders.resolved_at > inbound_sms.event_at)
     group by orders.order_ref
 ),
 
@@ -152,7 +152,9 @@ final as (
         coalesce(first_confirmation.confirmation_messages, 0) as confirmation_messages,
         reply_times.whatsapp_first_reply_at,
         reply_times.whatsapp_first_reply_any_at,
-        {{ dbt.datediff('first_confirmation.confirmation_sent_at', 'reply_times.whatsapp_first_reply_any_at', 'second') }}
+        {{ dbt.datediff(
+            'first_confirmation.confirmation_sent_at', 'reply_times.whatsapp_first_reply_any_at', 'second'
+        ) }}
             as whatsapp_reply_latency_s,
         reply_times.whatsapp_confirmed_at,
         reply_times.whatsapp_cancelled_at,

@@ -22,8 +22,9 @@ velocity as (
     inner join orders as same_phone
         on orders.history_key = same_phone.history_key
         and orders.placed_at >= same_phone.placed_at
-        and {{ dbt.dateadd('hour', -1 * var('fraud_velocity_window_hours'), 'orders.placed_at') }}
-            < same_phone.placed_at
+        and same_phone.placed_at > {{
+            dbt.dateadd('hour', -1 * var('fraud_velocity_window_hours'), 'orders.placed_at')
+        }}
     group by orders.order_ref
 ),
 

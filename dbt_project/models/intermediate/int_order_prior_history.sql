@@ -95,7 +95,7 @@ customer_events as (
     from contact_signals
     inner join orders on contact_signals.order_ref = orders.order_ref
     where contact_signals.whatsapp_first_reply_any_at is not null
-      and contact_signals.confirmation_sent_at is not null
+        and contact_signals.confirmation_sent_at is not null
 ),
 
 customer_running as (
@@ -105,11 +105,11 @@ customer_running as (
         {% for measure in ['is_placement', 'is_delivered', 'is_returned', 'is_cancelled', 'is_refusal',
                            'is_unreachable', 'is_confirmation_request', 'is_confirmation_reply',
                            'reply_latency_s'] %}
-        sum({{ measure }}) over (
-            partition by history_key
-            order by event_at, event_order, order_ref
-            rows between unbounded preceding and current row
-        ) as running_{{ measure }}{% if not loop.last %},{% endif %}
+            sum({{ measure }}) over (
+                partition by history_key
+                order by event_at, event_order, order_ref
+                rows between unbounded preceding and current row
+            ) as running_{{ measure }}{% if not loop.last %},{% endif %}
         {% endfor %}
     from customer_events
 ),

@@ -184,8 +184,10 @@ final as (
             else 'open'
         end as outcome,
         last_activity_at,
-        order_status not in ('delivered', 'returned', 'cancelled')
-            and last_activity_at < (select stale_before_at from run_cutoff) as is_stale_open,
+        (
+            order_status not in ('delivered', 'returned', 'cancelled')
+            and last_activity_at < (select run_cutoff.stale_before_at from run_cutoff)
+        ) as is_stale_open,
         case
             when order_status = 'delivered' then coalesce(tracking_delivered_at, updated_at)
             when order_status = 'returned' then coalesce(tracking_returned_at, updated_at)

@@ -59,8 +59,8 @@ run_date as (
         'var' as as_of_date_source
         {% else %}
         -- An empty warehouse has no event: today, so that the marts still build.
-        coalesce(cast(latest_event_at as date), current_date) as as_of_date,
-        'latest_event' as as_of_date_source
+            coalesce(cast(latest_event_at as date), current_date) as as_of_date,
+            'latest_event' as as_of_date_source
         {% endif %}
     from latest_event
 ),

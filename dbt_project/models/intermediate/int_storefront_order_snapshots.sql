@@ -16,12 +16,12 @@ tiktok as (select * from {{ ref('stg_tiktok__leads') }}),
 
 unioned as (
     {% for relation in ['shopify', 'woocommerce', 'youcan', 'lightfunnels', 'prestashop', 'tiktok'] %}
-    select
-        order_ref, platform, platform_order_id, order_number, placed_at, updated_at, raw_status,
-        cancel_reason, payment_method, phone_raw, email, customer_name, city_raw, address,
-        total_amount, currency, item_count, record_id, source_file, line_number, loaded_at
-    from {{ relation }}
-    {% if not loop.last %}union all{% endif %}
+        select
+            order_ref, platform, platform_order_id, order_number, placed_at, updated_at, raw_status,
+            cancel_reason, payment_method, phone_raw, email, customer_name, city_raw, address,
+            total_amount, currency, item_count, record_id, source_file, line_number, loaded_at
+        from {{ relation }}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 

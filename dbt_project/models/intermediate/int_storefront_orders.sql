@@ -28,9 +28,10 @@ status_times as (
 latest as (
     select *
     from snapshots
-    qualify row_number() over (
-        partition by order_ref order by updated_at desc, loaded_at desc, source_file desc, line_number desc
-    ) = 1
+    qualify
+        row_number() over (
+            partition by order_ref order by updated_at desc, loaded_at desc, source_file desc, line_number desc
+        ) = 1
 ),
 
 final as (

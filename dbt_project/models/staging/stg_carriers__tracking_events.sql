@@ -29,10 +29,11 @@ final as (
         *
     from parsed
     -- Carriers resend the same update (polling overlaps, retries): one row per distinct event.
-    qualify row_number() over (
-        partition by carrier, tracking_number, raw_status_key, event_at
-        order by loaded_at, source_file, line_number
-    ) = 1
+    qualify
+        row_number() over (
+            partition by carrier, tracking_number, raw_status_key, event_at
+            order by loaded_at, source_file, line_number
+        ) = 1
 )
 
 select * from final

@@ -49,17 +49,21 @@ final as (
         updated_at,
         -- `<financial_status>/<fulfillment_status>`, with `cancelled` in place of the
         -- financial status once `cancelled_at` is set (`cancelled/fulfilled` = an RTO).
-        case when cancelled_at is not null then 'cancelled' else financial_status end
-            || '/' || fulfillment_status as raw_status,
+        (
+            case when cancelled_at is not null then 'cancelled' else financial_status end
+            || '/' || fulfillment_status
+        ) as raw_status,
         cast(null as varchar) as cancel_reason,
         -- The pulled Order node carries no payment gateway. Assumption: an order paid
         -- while still unfulfilled (and not cancelled) in any of its snapshots was paid
         -- online (prepaid); every other order is cash on delivery, whose `paid` only
         -- comes once the carrier has collected the cash.
         case
-            when bool_or(
-                financial_status = 'paid' and fulfillment_status = 'unfulfilled' and cancelled_at is null
-            ) over (partition by order_ref) then 'prepaid'
+            when
+                bool_or(
+                    financial_status = 'paid' and fulfillment_status = 'unfulfilled' and cancelled_at is null
+                ) over (partition by order_ref)
+                then 'prepaid'
             else 'cod'
         end as payment_method,
         phone_raw,
@@ -75,9 +79,10 @@ final as (
         line_number,
         loaded_at
     from parsed
-    qualify row_number() over (
-        partition by order_ref, updated_at order by loaded_at, source_file, line_number
-    ) = 1
+    qualify
+        row_number() over (
+            partition by order_ref, updated_at order by loaded_at, source_file, line_number
+        ) = 1
 )
 
 select * from final

@@ -41,17 +41,18 @@ final as (
         cast(payload ->> '$.total_paid' as decimal(12, 2)) as total_amount,
         '{{ var("prestashop_shop_currency", "MAD") }}' as currency,
         (
-            select coalesce(sum(cast(item ->> '$.product_quantity' as integer)), 0)
-            from (select unnest(cast(payload -> '$.associations.order_rows' as json[])) as item)
+            select coalesce(sum(cast(line_items.item ->> '$.product_quantity' as integer)), 0)
+            from (select unnest(cast(payload -> '$.associations.order_rows' as json[])) as item) as line_items
         ) as item_count,
         record_id,
         source_file,
         line_number,
         loaded_at
     from source
-    qualify row_number() over (
-        partition by order_ref, updated_at order by loaded_at, source_file, line_number
-    ) = 1
+    qualify
+        row_number() over (
+            partition by order_ref, updated_at order by loaded_at, source_file, line_number
+        ) = 1
 )
 
 select * from final

@@ -31,8 +31,8 @@ parsed as (
         cast(payload ->> '$.totalPriceSet.shopMoney.amount' as decimal(12, 2)) as total_amount,
         payload ->> '$.totalPriceSet.shopMoney.currencyCode' as currency,
         (
-            select coalesce(sum(cast(item ->> '$.quantity' as integer)), 0)
-            from (select unnest(cast(payload -> '$.lineItems.nodes' as json[])) as item)
+            select coalesce(sum(cast(line_items.item ->> '$.quantity' as integer)), 0)
+            from (select unnest(cast(payload -> '$.lineItems.nodes' as json[])) as item) as line_items
         ) as item_count,
         record_id,
         source_file,
@@ -80,9 +80,10 @@ final as (
         loaded_at
     from parsed
     -- A snapshot delivered twice (webhook retry, overlapping pull) counts once.
-    qualify row_number() over (
-        partition by order_ref, updated_at order by loaded_at, source_file, line_number
-    ) = 1
+    qualify
+        row_number() over (
+            partition by order_ref, updated_at order by loaded_at, source_file, line_number
+        ) = 1
 )
 
 select * from final

@@ -21,9 +21,10 @@ final as (
         line_number,
         loaded_at
     from source
-    qualify row_number() over (
-        partition by session_id order by loaded_at, source_file, line_number
-    ) = 1
+    qualify
+        row_number() over (
+            partition by session_id order by loaded_at, source_file, line_number
+        ) = 1
 )
 
 select * from final

@@ -56,9 +56,10 @@ final as (
         source.loaded_at
     from source
     left join pivoted on source.record_id = pivoted.record_id
-    qualify row_number() over (
-        partition by order_ref order by source.loaded_at, source.source_file, source.line_number
-    ) = 1
+    qualify
+        row_number() over (
+            partition by order_ref order by source.loaded_at, source.source_file, source.line_number
+        ) = 1
 )
 
 select * from final

@@ -10,7 +10,7 @@ messages as (
         source.loaded_at,
         source.source_file,
         source.line_number,
-        message
+        messages.message
     from source,
         unnest(json_extract(source.payload, '$.entry[*].changes[*].value.messages[*]')) as messages (message)
 ),
@@ -50,9 +50,10 @@ final as (
             else 'other'
         end as reply_intent
     from parsed
-    qualify row_number() over (
-        partition by inbound_message_id order by loaded_at, source_file, line_number
-    ) = 1
+    qualify
+        row_number() over (
+            partition by inbound_message_id order by loaded_at, source_file, line_number
+        ) = 1
 )
 
 select * from final

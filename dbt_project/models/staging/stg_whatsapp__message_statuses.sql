@@ -10,7 +10,7 @@ statuses as (
         source.loaded_at,
         source.source_file,
         source.line_number,
-        status
+        statuses.status
     from source,
         unnest(json_extract(source.payload, '$.entry[*].changes[*].value.statuses[*]')) as statuses (status)
 ),
@@ -56,9 +56,10 @@ final as (
         loaded_at
     from parsed
     -- Meta delivers webhooks at least once: one row per message and status.
-    qualify row_number() over (
-        partition by message_id, status order by status_at, loaded_at, source_file, line_number
-    ) = 1
+    qualify
+        row_number() over (
+            partition by message_id, status order by status_at, loaded_at, source_file, line_number
+        ) = 1
 )
 
 select * from final

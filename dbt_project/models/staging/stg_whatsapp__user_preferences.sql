@@ -10,7 +10,7 @@ preferences as (
         source.loaded_at,
         source.source_file,
         source.line_number,
-        preference
+        preferences.preference
     from source,
         unnest(json_extract(source.payload, '$.entry[*].changes[*].value.user_preferences[*]'))
             as preferences (preference)
@@ -32,9 +32,10 @@ final as (
         line_number,
         loaded_at
     from preferences
-    qualify row_number() over (
-        partition by preference_event_id order by loaded_at, source_file, line_number
-    ) = 1
+    qualify
+        row_number() over (
+            partition by preference_event_id order by loaded_at, source_file, line_number
+        ) = 1
 )
 
 select * from final

@@ -27,17 +27,18 @@ final as (
         cast(payload ->> '$.total' as decimal(12, 2)) as total_amount,
         payload ->> '$.currency' as currency,
         (
-            select coalesce(sum(cast(item ->> '$.quantity' as integer)), 0)
-            from (select unnest(cast(payload -> '$.line_items' as json[])) as item)
+            select coalesce(sum(cast(line_items.item ->> '$.quantity' as integer)), 0)
+            from (select unnest(cast(payload -> '$.line_items' as json[])) as item) as line_items
         ) as item_count,
         record_id,
         source_file,
         line_number,
         loaded_at
     from source
-    qualify row_number() over (
-        partition by order_ref, updated_at order by loaded_at, source_file, line_number
-    ) = 1
+    qualify
+        row_number() over (
+            partition by order_ref, updated_at order by loaded_at, source_file, line_number
+        ) = 1
 )
 
 select * from final

@@ -31,8 +31,6 @@ from activations.clients.resources import (
     WooCommerceResource,
     YouCanResource,
 )
-from activations.clients.sms import SmsClient
-from activations.clients.whatsapp import WhatsAppClient
 from activations.delivery import SmsDeliverer, WhatsAppDeliverer
 
 
@@ -57,30 +55,13 @@ def whatsapp_deliverer(resource: WhatsAppCloudResource) -> WhatsAppDeliverer | N
     """A deliverer over a client that never retries on its own (see ``activations.delivery``)."""
     if not configured(resource.access_token, resource.phone_number_id):
         return None
-    client = WhatsAppClient(
-        base_url=resource.base_url,
-        api_version=resource.api_version,
-        phone_number_id=resource.phone_number_id,
-        access_token=resource.access_token,
-        timeout_s=resource.timeout_s,
-        max_retries=0,
-        rate_limit_per_s=resource.rate_limit_per_s,
-    )
-    return WhatsAppDeliverer(client)
+    return WhatsAppDeliverer(resource.get_client(max_retries=0))
 
 
 def sms_deliverer(resource: SmsGatewayResource) -> SmsDeliverer | None:
     if not configured(resource.api_key, resource.base_url):
         return None
-    return SmsDeliverer(
-        SmsClient(
-            base_url=resource.base_url,
-            api_key=resource.api_key,
-            timeout_s=resource.timeout_s,
-            max_retries=resource.max_retries,
-            rate_limit_per_s=resource.rate_limit_per_s,
-        )
-    )
+    return SmsDeliverer(resource.get_client())
 
 
 def storefront_resources(

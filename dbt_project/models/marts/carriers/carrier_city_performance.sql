@@ -23,10 +23,11 @@ final as (
         *,
         case
             when rto_rate is not null
-                then rank() over (
-                    partition by city, case when rto_rate is null then 1 else 0 end
-                    order by rto_rate asc, parcels_resolved desc
-                )
+                then
+                    rank() over (
+                        partition by city, case when rto_rate is null then 1 else 0 end
+                        order by rto_rate asc, parcels_resolved desc
+                    )
         end as rto_rank_in_city
     from per_carrier_city
 )

@@ -83,17 +83,28 @@ staged as (
 stage_by_reason as (
     -- Which stage each rule's reason stands for (rule order is in `staged`).
     select 'high_rto_rate' as stage_reason, 'problematic_high_risk' as stage_code
-    union all select 'repeated_refusals', 'problematic_high_risk'
-    union all select 'frequent_cancellations', 'problematic_high_risk'
-    union all select 'first_order_open', 'new_pre_confirmation'
-    union all select 'first_order_recent', 'new_pre_confirmation'
-    union all select 'never_delivered_and_silent', 'churned_dormant'
-    union all select 'vip_thresholds_met', 'vip'
-    union all select 'first_delivery_recent', 'new_post_delivery'
-    union all select 'recent_delivery', 'active'
-    union all select 'order_on_its_way', 'active'
-    union all select 'no_recent_delivery', 'lapsed'
-    union all select 'no_delivery_in_churn_window', 'churned_dormant'
+    union all
+    select 'repeated_refusals', 'problematic_high_risk'
+    union all
+    select 'frequent_cancellations', 'problematic_high_risk'
+    union all
+    select 'first_order_open', 'new_pre_confirmation'
+    union all
+    select 'first_order_recent', 'new_pre_confirmation'
+    union all
+    select 'never_delivered_and_silent', 'churned_dormant'
+    union all
+    select 'vip_thresholds_met', 'vip'
+    union all
+    select 'first_delivery_recent', 'new_post_delivery'
+    union all
+    select 'recent_delivery', 'active'
+    union all
+    select 'order_on_its_way', 'active'
+    union all
+    select 'no_recent_delivery', 'lapsed'
+    union all
+    select 'no_delivery_in_churn_window', 'churned_dormant'
 ),
 
 final as (

@@ -30,7 +30,7 @@ final as (
         previous_stage_code is null as is_first_observation
     from sequenced
     where previous_stage_code is null
-       or previous_stage_code != lifecycle_stage_code
+        or previous_stage_code != lifecycle_stage_code
 )
 
 select * from final

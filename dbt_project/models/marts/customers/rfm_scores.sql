@@ -55,11 +55,14 @@ scored as (
     select
         customer_phone,
         {% for measure in ['recency', 'frequency', 'monetary'] %}
-        case
-            when ranked_customers = 1 then 1
-            when 1 + floor(5.0 * ({{ measure }}_rank - 1) / nullif(ranked_customers - 1, 0)) > 5 then 5
-            else {{ dbt.cast('1 + floor(5.0 * (' ~ measure ~ '_rank - 1) / nullif(ranked_customers - 1, 0))', api.Column.translate_type('integer')) }}
-        end as {{ measure }}_score{% if not loop.last %},{% endif %}
+            case
+                when ranked_customers = 1 then 1
+                when 1 + floor(5.0 * ({{ measure }}_rank - 1) / nullif(ranked_customers - 1, 0)) > 5 then 5
+                else {{ dbt.cast(
+                    '1 + floor(5.0 * (' ~ measure ~ '_rank - 1) / nullif(ranked_customers - 1, 0))',
+                    api.Column.translate_type('integer')
+                ) }}
+            end as {{ measure }}_score{% if not loop.last %},{% endif %}
         {% endfor %}
     from ranked
 ),

@@ -54,12 +54,12 @@ order_facts as (
 ),
 
 dimension_rows as (
-    select 'all' as dimension, all_orders as dimension_value, order_facts.*
+    select 'all' as dimension, order_facts.all_orders as dimension_value, order_facts.*
     from order_facts
     {% for dimension, column in order_dimensions.items() %}
-    union all
-    select '{{ dimension }}', {{ column }}, order_facts.*
-    from order_facts
+        union all
+        select '{{ dimension }}', {{ column }}, order_facts.*
+        from order_facts
     {% endfor %}
     union all
     select 'segment', memberships.segment_name, order_facts.*
@@ -122,7 +122,9 @@ final as (
         per_dimension.delivered_revenue,
         {{ safe_ratio('per_dimension.orders_confirmed', 'per_dimension.orders_decided') }} as confirmation_rate,
         {{ safe_ratio('per_dimension.orders_delivered', 'per_dimension.orders_ended') }} as delivery_rate,
-        {{ safe_ratio('per_dimension.orders_returned', 'per_dimension.orders_delivered + per_dimension.orders_returned') }}
+        {{ safe_ratio(
+            'per_dimension.orders_returned', 'per_dimension.orders_delivered + per_dimension.orders_returned'
+        ) }}
             as rto_rate,
         {{ safe_ratio('per_dimension.delivered_revenue', 'per_dimension.orders_delivered') }} as aov,
         {{ safe_ratio('per_dimension.delivered_revenue', 'per_dimension.customers') }} as ltv,

@@ -37,7 +37,8 @@ ranked_lead_signals as (
 ),
 
 order_lead_signals as (
-    select * from ranked_lead_signals where recency_rank = 1
+    select * from ranked_lead_signals
+    where recency_rank = 1
 ),
 
 final as (

@@ -10,16 +10,16 @@ orders as (
 
 by_dimension as (
     {% for dimension in ['city', 'carrier', 'platform'] %}
-    select
-        '{{ dimension }}' as dimension,
-        {{ dimension }} as dimension_value,
-        cast({{ dbt.date_trunc('month', 'resolved_at') }} as date) as resolved_month,
-        payment_method,
-        outcome,
-        total_amount
-    from orders
-    where {{ dimension }} is not null
-    {% if not loop.last %}union all{% endif %}
+        select
+            '{{ dimension }}' as dimension,
+            {{ dimension }} as dimension_value,
+            cast({{ dbt.date_trunc('month', 'resolved_at') }} as date) as resolved_month,
+            payment_method,
+            outcome,
+            total_amount
+        from orders
+        where {{ dimension }} is not null
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 

@@ -57,7 +57,7 @@ exited as (
         and history.customer_phone = next_history.customer_phone
         and linked_evaluations.next_as_of_date = next_history.as_of_date
     where linked_evaluations.next_as_of_date is not null
-      and next_history.customer_phone is null
+        and next_history.customer_phone is null
 ),
 
 final as (

@@ -28,8 +28,10 @@ final as (
         delivered_revenue,
         delivered_aov,
         rto_rate,
-        {{ dbt.datediff('cast(last_order_at as date)', 'as_of_date', 'day') }} as days_since_last_order,
-        {{ dbt.datediff('cast(last_delivered_at as date)', 'as_of_date', 'day') }} as days_since_last_delivered,
+        {{ dbt.datediff('cast(last_order_at as date)', 'as_of_date', 'day') }}
+            as days_since_last_order,
+        {{ dbt.datediff('cast(last_delivered_at as date)', 'as_of_date', 'day') }}
+            as days_since_last_delivered,
         {{ dbt.datediff('cast(whatsapp_last_engaged_at as date)', 'as_of_date', 'day') }}
             as days_since_whatsapp_engaged,
         {{ dbt.datediff('cast(open_out_for_delivery_at as date)', 'as_of_date', 'day') }}
