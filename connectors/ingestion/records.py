@@ -1,18 +1,17 @@
 """The minimum each landing record must carry to be loaded.
 
 Vendors send far more than this; the raw payload is kept whole. These models
-only decide *loaded or quarantined*, and when a record is quarantined the
-pydantic error names the field, so the reason reads like
-``field 'event_time': Input should have timezone info``.
+check the *shape* a record must have (required ids, lists, literals); the
+plausible *values* (timestamps in their documented format and window, money,
+quantities) are ``domain_rules.py``'s, checked after these. When a record is
+quarantined the reason names the field.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -21,21 +20,10 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-class ShopifyMoney(_Record):
-    amount: Decimal
-
-
-class ShopifyMoneySet(_Record):
-    shopMoney: ShopifyMoney
-
-
 class ShopifyOrder(_Record):
     """Admin GraphQL ``Order`` node."""
 
     id: Annotated[str, StringConstraints(pattern=r"^gid://shopify/Order/\d+$")]
-    createdAt: AwareDatetime
-    updatedAt: AwareDatetime
-    totalPriceSet: ShopifyMoneySet
 
 
 class WooCommerceOrder(_Record):
@@ -43,27 +31,18 @@ class WooCommerceOrder(_Record):
 
     id: int
     status: NonEmpty
-    date_created_gmt: datetime
-    date_modified_gmt: datetime
-    total: Decimal
 
 
 class YouCanOrder(_Record):
     """Store Admin API order entity."""
 
     id: NonEmpty
-    created_at: datetime
-    updated_at: datetime
-    total: Decimal
 
 
 class LightFunnelsOrder(_Record):
     """GraphQL ``Order`` node (``created_at`` / ``updated_at`` as ``YYYY-MM-DD HH:MM:SS`` UTC, or ISO)."""
 
     id_: int = Field(alias="_id")
-    created_at: datetime
-    updated_at: datetime
-    total: Decimal
 
 
 class PrestaShopOrder(_Record):
@@ -71,9 +50,6 @@ class PrestaShopOrder(_Record):
     with ``cod360_related`` (delivery address, customer) added by the pull."""
 
     id: int
-    date_add: datetime
-    date_upd: datetime
-    total_paid: Decimal
     current_state: int
 
 
@@ -86,7 +62,6 @@ class TikTokLead(_Record):
     """Lead Generation lead with its form answers."""
 
     lead_id: NonEmpty
-    create_time: datetime
     field_data: list[TikTokLeadField] = Field(min_length=1)
 
 
@@ -97,7 +72,6 @@ class CarrierTrackingEvent(_Record):
     tracking_number: NonEmpty
     order_ref: Annotated[str, StringConstraints(pattern=r"^[a-z_]+:.+$")]
     raw_status: NonEmpty
-    event_time: AwareDatetime
 
 
 class WhatsAppChange(_Record):
@@ -125,7 +99,6 @@ class SmsEvent(_Record):
     direction: Literal["outbound", "inbound"]
     phone: NonEmpty
     status: Literal["sent", "delivered", "failed", "received"]
-    event_time: AwareDatetime
 
 
 class LeadSignal(_Record):
@@ -133,7 +106,3 @@ class LeadSignal(_Record):
 
     order_ref: Annotated[str, StringConstraints(pattern=r"^[a-z_]+:.+$")]
     session_id: NonEmpty
-    event_time: AwareDatetime
-    time_on_page_s: float | None = Field(default=None, ge=0)
-    scroll_depth_pct: float | None = Field(default=None, ge=0, le=100)
-    products_viewed: int | None = Field(default=None, ge=0)
