@@ -206,7 +206,7 @@ class Timestamp(Domain):
     wall_clock: bool = False
 
     def problem(self, value: Any, window: LoadWindow) -> str | None:
-        moment, error = self._parse(value)
+        moment, error = self.parse(value)
         if error:
             return error
         if moment < window.earliest:
@@ -215,7 +215,8 @@ class Timestamp(Domain):
             return "in the future of the load time"
         return None
 
-    def _parse(self, value: Any) -> tuple[datetime, None] | tuple[None, str]:
+    def parse(self, value: Any) -> tuple[datetime, None] | tuple[None, str]:
+        """(the time in UTC, None) or (None, why it is not one of ``formats``)."""
         expected = " or ".join(self.formats)
         if isinstance(value, float):
             return None, f"a JSON number where {expected} is documented"
@@ -400,8 +401,14 @@ def _walk(value: Any, parts: list[str], prefix: str) -> Iterator[tuple[str, bool
             yield from _walk(item, rest, f"{name}[{index}]")
 
 
-def check_record(source: str, record: dict, window: LoadWindow) -> Violation | None:
-    """The first value-domain rule of ``source`` that ``record`` breaks, or None."""
+def check_record(
+    source: str, record: dict, window: LoadWindow, times: list[datetime] | None = None
+) -> Violation | None:
+    """The first value-domain rule of ``source`` that ``record`` breaks, or None.
+
+    ``times``, when given, receives every timestamp of the record (UTC) that passed,
+    so the loader can note the newest event of each file for the freshness check.
+    """
     for rule in SOURCE_RULES.get(source, ()):
         for path, present, value in _walk(record, rule.path.split("."), ""):
             if not present:
@@ -411,6 +418,8 @@ def check_record(source: str, record: dict, window: LoadWindow) -> Violation | N
             problem = rule.domain.problem(value, window)
             if problem:
                 return Violation(path, f"field '{path}' = {excerpt(value)}: {problem}")
+            if times is not None and isinstance(rule.domain, Timestamp):
+                times.append(rule.domain.parse(value)[0])
     return None
 
 

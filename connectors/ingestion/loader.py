@@ -68,6 +68,9 @@ create table if not exists raw.ingested_files (
     duplicate_of varchar,
     ingested_at timestamp not null
 );
+-- The newest event time (UTC) among the file's loaded records: the freshness suites
+-- compare sources with it without scanning payloads.
+alter table raw.ingested_files add column if not exists newest_event_at timestamp;
 """
 
 _RAW_TABLE_DDL = """
@@ -199,7 +202,7 @@ def _known_files(conn: duckdb.DuckDBPyConnection, source: LandingSource) -> dict
 def _record_duplicate_file(conn, source, rel, sha, stat, known) -> None:
     original = next((key[0] for key, value in known.items() if value == sha), None)
     conn.execute(
-        "insert into raw.ingested_files values (?, ?, ?, ?, ?, 0, 0, 0, ?, ?)",
+        "insert into raw.ingested_files values (?, ?, ?, ?, ?, 0, 0, 0, ?, ?, null)",
         [source.name, rel, sha, stat.st_size, stat.st_mtime_ns, original or rel, _now()],
     )
 
@@ -224,6 +227,7 @@ def _ingest_file(
     loaded_at = _now() if load_time is None else window.load_time.replace(tzinfo=None)
     loaded: list[tuple[str, str, int, str, str, datetime]] = []
     quarantined: list[tuple] = []
+    newest: list[datetime] = []  # at most one: the newest event time of a loaded record
 
     def quarantine(line_number: int, field_name: str | None, reason: str, raw: str) -> None:
         reason = mask_phones_in_text(reason)
@@ -256,8 +260,11 @@ def _ingest_file(
     try:
         for record in read_records(path):
             file_report.records_read += 1
-            field_name, reason, payload = _validate(source, record, window)
+            times: list[datetime] = []
+            field_name, reason, payload = _validate(source, record, window, times)
             if reason is None:
+                if times and (not newest or max(times) > newest[0]):
+                    newest[:] = [max(times)]
                 loaded.append(
                     (
                         f"{sha[:16]}:{record.line_number}",
@@ -279,7 +286,7 @@ def _ingest_file(
                 "insert into raw.quarantine values (?, ?, ?, ?, ?, ?, ?, ?)", quarantined
             )
         conn.execute(
-            "insert into raw.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, null, ?)",
+            "insert into raw.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, null, ?, ?)",
             [
                 source.name,
                 rel,
@@ -290,6 +297,7 @@ def _ingest_file(
                 file_report.records_loaded,
                 file_report.records_quarantined,
                 loaded_at,
+                newest[0].astimezone(UTC).replace(tzinfo=None) if newest else None,
             ],
         )
         conn.execute("commit")
@@ -372,7 +380,7 @@ def _parse_json(text: str) -> tuple[object, str | None, str | None]:
 
 
 def _validate(
-    source: LandingSource, record: RawRecord, window: LoadWindow
+    source: LandingSource, record: RawRecord, window: LoadWindow, times: list[datetime]
 ) -> tuple[str | None, str | None, str]:
     """Return (field, reason, payload JSON): reason is None when the record loads."""
     if record.problem:
@@ -392,7 +400,7 @@ def _validate(
         source.record_model.model_validate(value)
     except ValidationError as exc:
         return _explain(exc)
-    violation = check_record(source.name, value, window)
+    violation = check_record(source.name, value, window, times)
     if violation:
         return violation.field, violation.reason, ""
     if record.parsed is not None:
