@@ -49,4 +49,13 @@ def mask_phones_in_text(text: str | None) -> str:
     errors) where a phone number may appear anywhere: over-masking a long order id
     is a price worth paying for never printing a customer's number.
     """
-    return _PHONE_LIKE.sub(lambda match: mask_phone(match.group(0)), text or "")
+    return _PHONE_LIKE.sub(_mask_unless_date, text or "")
+
+
+# ISO dates (2026-03-01) look like digit runs with dashes; they are not phone numbers.
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _mask_unless_date(match: re.Match) -> str:
+    text = match.group(0)
+    return text if _ISO_DATE.fullmatch(text) else mask_phone(text)

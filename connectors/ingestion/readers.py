@@ -130,7 +130,9 @@ def _csv_records(data: bytes) -> Iterator[RawRecord]:
     # newline="" splits on \n, \r\n and \r only, and keeps the terminators for csv.
     lines = list(io.StringIO(text, newline=""))
     cursor = _Cursor(lines)
-    reader = csv.reader(cursor)
+    # strict: a quote closed and followed by text, or a file ending inside quotes, is an
+    # error (a stray quote), not a field glued to the next lines.
+    reader = csv.reader(cursor, strict=True)
     header: list[str] = []
     while not any(name.strip() for name in header):  # leading blank lines
         try:
@@ -152,13 +154,16 @@ def _csv_records(data: bytes) -> Iterator[RawRecord]:
                 problem=f"malformed CSV row ({exc})",
             )
             cursor.position = start + 1
-            reader = csv.reader(cursor)
+            reader = csv.reader(cursor, strict=True)
             continue
         consumed = cursor.position - start
         if not values or (len(values) == 1 and not values[0].strip()):
             continue  # blank lines are not records
         record_text = "".join(lines[start : cursor.position]).removesuffix("\n").removesuffix("\r")
-        if len(values) != len(header) and consumed > 1:
+        if consumed > 1 and (
+            len(values) != len(header)
+            or _swallows_a_row(lines[start + 1 : cursor.position - 1], len(header))
+        ):
             # A quote opened and never closed on this line swallowed the next ones:
             # only this line is bad; read on from the next.
             yield RawRecord(
@@ -167,7 +172,7 @@ def _csv_records(data: bytes) -> Iterator[RawRecord]:
                 problem="malformed CSV row (a quote is opened and not closed on its line)",
             )
             cursor.position = start + 1
-            reader = csv.reader(cursor)
+            reader = csv.reader(cursor, strict=True)
             continue
         raw_text = _escaped(record_text)
         if header_problem:
@@ -197,6 +202,15 @@ def _csv_records(data: bytes) -> Iterator[RawRecord]:
             for name, value in zip(header, values, strict=True)
         }
         yield RawRecord(start + 1, record_text, parsed=row)
+
+
+def _swallows_a_row(inner_lines: list[str], columns: int) -> bool:
+    """Whether lines wholly inside a multi-line field look like complete rows of their
+    own (all the columns, no quote): the field is then a stray quote that ran on."""
+    for line in inner_lines:
+        if '"' not in line and len(next(csv.reader([line]), [])) == columns:
+            return True
+    return False
 
 
 def _header_problem(header: list[str]) -> str | None:

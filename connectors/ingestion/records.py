@@ -11,9 +11,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+def _not_a_boolean(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not an id")
+    return value
+
+
+# An integer id, as a JSON number or a string of digits (PrestaShop), never true / false.
+WholeNumber = Annotated[int, BeforeValidator(_not_a_boolean)]
 
 
 class _Record(BaseModel):
@@ -29,7 +39,7 @@ class ShopifyOrder(_Record):
 class WooCommerceOrder(_Record):
     """REST v3 order object (dates are the ``*_gmt`` fields, naive UTC)."""
 
-    id: int
+    id: WholeNumber
     status: NonEmpty
 
 
@@ -42,15 +52,15 @@ class YouCanOrder(_Record):
 class LightFunnelsOrder(_Record):
     """GraphQL ``Order`` node (``created_at`` / ``updated_at`` as ``YYYY-MM-DD HH:MM:SS`` UTC, or ISO)."""
 
-    id_: int = Field(alias="_id")
+    id_: WholeNumber = Field(alias="_id")
 
 
 class PrestaShopOrder(_Record):
     """Webservice ``order`` (``date_add`` / ``date_upd`` naive, the shop's wall-clock time),
     with ``cod360_related`` (delivery address, customer) added by the pull."""
 
-    id: int
-    current_state: int
+    id: WholeNumber
+    current_state: WholeNumber
 
 
 class TikTokLeadField(_Record):
