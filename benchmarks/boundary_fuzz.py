@@ -693,7 +693,10 @@ def _dbt_build(warehouse: Path) -> int:
              str(DBT_PROJECT_DIR), "--target-path", target, "--log-path", target],
             env=env, capture_output=True, text=True,
         )  # fmt: skip
-    print(completed.stdout[-3000:])
+    # dbt's own summary lines (and any failure), not its whole log.
+    for line in completed.stdout.splitlines():
+        if any(word in line for word in ("Done.", "ERROR", "FAIL", "Warning in", "Got ")):
+            print("  dbt:", line.split("  ", 1)[-1].strip())
     return completed.returncode
 
 
