@@ -16,11 +16,11 @@ excerpt of the offending value (:func:`common.privacy.mask_phones_in_text`).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -52,12 +52,17 @@ class LoadWindow:
             moment = moment.replace(tzinfo=UTC)
         return cls(moment.astimezone(UTC))
 
-    @property
+    @functools.cached_property
     def earliest(self) -> datetime:
         return self.load_time - MAX_AGE
 
+    @functools.cached_property
+    def _latest(self) -> tuple[datetime, datetime]:
+        latest = self.load_time + FUTURE_TOLERANCE
+        return latest, latest + WALL_CLOCK_AHEAD
+
     def latest(self, wall_clock: bool = False) -> datetime:
-        return self.load_time + FUTURE_TOLERANCE + (WALL_CLOCK_AHEAD if wall_clock else timedelta())
+        return self._latest[wall_clock]
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,10 @@ class Domain:
     def problem(self, value: Any, window: LoadWindow) -> str | None:
         raise NotImplementedError
 
+    def check(self, value: Any, window: LoadWindow) -> tuple[str | None, datetime | None]:
+        """(problem, the time the value stands for when it is a timestamp)."""
+        return self.problem(value, window), None
+
 
 _DECIMAL_TEXT = re.compile(r"-?\d{1,15}(?:\.\d{1,10})?")
 
@@ -101,6 +110,11 @@ class Money(Domain):
     maximum: float = MAX_ORDER_TOTAL
 
     def problem(self, value: Any, window: LoadWindow) -> str | None:
+        if type(value) is str and _DECIMAL_TEXT.fullmatch(value):
+            # The common case first: a decimal string (Shopify, WooCommerce, PrestaShop).
+            amount = float(value)
+            if 0 <= amount <= self.maximum:
+                return None
         if isinstance(value, bool):
             return "an amount must be a number or a decimal string"
         if isinstance(value, int | float):
@@ -177,8 +191,8 @@ class ListOf(Domain):
     def problem(self, value: Any, window: LoadWindow) -> str | None:
         if not isinstance(value, list):
             return "not a list"
-        name = {str: "strings", dict: "objects"}.get(self.item, self.item.__name__)
-        if any(not isinstance(item, self.item) for item in value):
+        if not all(map(self.item.__instancecheck__, value)):
+            name = {str: "strings", dict: "objects"}.get(self.item, self.item.__name__)
             return f"a list of {name} is expected"
         return None
 
@@ -206,18 +220,40 @@ class Timestamp(Domain):
     wall_clock: bool = False
 
     def problem(self, value: Any, window: LoadWindow) -> str | None:
+        return self.check(value, window)[0]
+
+    def check(self, value: Any, window: LoadWindow) -> tuple[str | None, datetime | None]:
         moment, error = self.parse(value)
         if error:
-            return error
+            return error, None
         if moment < window.earliest:
-            return f"before {window.earliest:%Y-%m-%d} (a default value, not a real time)"
+            return f"before {window.earliest:%Y-%m-%d} (a default value, not a real time)", None
         if moment > window.latest(self.wall_clock):
-            return "in the future of the load time"
-        return None
+            return "in the future of the load time", None
+        return None, moment
+
+    @functools.cached_property
+    def _expected(self) -> str:
+        return " or ".join(self.formats)
+
+    @functools.cached_property
+    def _accepts(self) -> tuple[bool, bool, bool]:
+        return ISO_OFFSET in self.formats, NAIVE in self.formats, EPOCH in self.formats
 
     def parse(self, value: Any) -> tuple[datetime, None] | tuple[None, str]:
         """(the time in UTC, None) or (None, why it is not one of ``formats``)."""
-        expected = " or ".join(self.formats)
+        if type(value) is str:
+            match = _ISO_OFFSET.fullmatch(value)
+            if match and self._accepts[0]:
+                return self._moment(match, aware=True)
+            if not match:
+                match = _ISO_NAIVE.fullmatch(value)
+                if match and self._accepts[1]:
+                    return self._moment(match, aware=False)
+        return self._parse_slowly(value)
+
+    def _parse_slowly(self, value: Any) -> tuple[datetime, None] | tuple[None, str]:
+        expected = self._expected
         if isinstance(value, float):
             return None, f"a JSON number where {expected} is documented"
         if (isinstance(value, int) and not isinstance(value, bool)) or (
@@ -241,7 +277,11 @@ class Timestamp(Domain):
         match = aware or naive
         if not match:
             return None, f"not in the documented format ({expected})"
-        year, month, day, hour, minute, second = (int(part) for part in match.groups()[:6])
+        return self._moment(match, aware=bool(aware))
+
+    @staticmethod
+    def _moment(match: re.Match, aware: bool) -> tuple[datetime, None] | tuple[None, str]:
+        year, month, day, hour, minute, second = map(int, match.groups()[:6])
         try:
             moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
         except ValueError as exc:
@@ -249,16 +289,24 @@ class Timestamp(Domain):
         if aware:
             offset = match.group(8)
             if offset != "Z":
-                sign = -1 if offset[0] == "-" else 1
-                hours, minutes = int(offset[1:3]), int(offset[-2:])
-                if hours > 14 or minutes > 59:
+                delta = _offset(offset)
+                if delta is None:
                     return None, "UTC offset out of range"
-                delta = timedelta(hours=hours, minutes=minutes) * sign
                 try:
-                    moment = moment.replace(tzinfo=timezone(delta)).astimezone(UTC)
+                    moment = moment - delta
                 except OverflowError:  # year 1 or 9999 shifted out of range
                     return None, "not a calendar time (out of range)"
         return moment, None
+
+
+@functools.lru_cache(maxsize=256)
+def _offset(text: str) -> timedelta | None:
+    """``+01:00`` / ``-0330`` as a timedelta east of UTC; None when out of range."""
+    hours, minutes = int(text[1:3]), int(text[-2:])
+    if hours > 14 or minutes > 59:
+        return None
+    delta = timedelta(hours=hours, minutes=minutes)
+    return -delta if text[0] == "-" else delta
 
 
 @dataclass(frozen=True)
@@ -293,6 +341,25 @@ class FieldRule:
     path: str
     domain: Domain
     required: bool = False
+
+    @functools.cached_property
+    def keys(self) -> tuple[str, ...] | None:
+        """The path's keys when it walks no list (the common, fast case), else None."""
+        return None if "[*]" in self.path else tuple(self.path.split("."))
+
+    @functools.cached_property
+    def split(self) -> tuple[tuple[tuple[str, bool], ...], tuple[str, ...]]:
+        """(the steps up to the last list, the keys after it): rules that share the list
+        part (WhatsApp's statuses, messages, preferences) walk it once per record."""
+        last = max(i for i, (_, many) in enumerate(self.steps) if many)
+        return self.steps[: last + 1], tuple(key for key, _ in self.steps[last + 1 :])
+
+    @functools.cached_property
+    def steps(self) -> tuple[tuple[str, bool], ...]:
+        """The path as (key, walks a list) pairs, split once."""
+        return tuple(
+            (part.removesuffix("[*]"), part.endswith("[*]")) for part in self.path.split(".")
+        )
 
 
 ISO = Timestamp((ISO_OFFSET,))
@@ -378,27 +445,52 @@ SOURCE_RULES: dict[str, tuple[FieldRule, ...]] = {
 }
 
 
-def _walk(value: Any, parts: list[str], prefix: str) -> Iterator[tuple[str, bool, Any]]:
-    """Every (concrete path, present, value) that ``parts`` reaches from ``value``."""
-    if not parts:
-        yield prefix, True, value
-        return
-    part, rest = parts[0], parts[1:]
-    many = part.endswith("[*]")
-    key = part[:-3] if many else part
-    if not isinstance(value, dict):
-        return  # the shape above is someone else's rule
-    name = f"{prefix}.{key}" if prefix else key
-    child = value.get(key)
-    if not many:
-        if child is not None:
-            yield from _walk(child, rest, name)
-        elif not any(p.endswith("[*]") for p in rest):
-            yield ".".join([name, *rest]), False, None
-        return
-    if isinstance(child, list):
-        for index, item in enumerate(child):
-            yield from _walk(item, rest, f"{name}[{index}]")
+_SKIP = object()  # a parent on the path is not an object: the shape is another rule's
+
+
+def _walk(value: Any, steps: tuple[tuple[str, bool], ...]) -> list[tuple[tuple, bool, Any]]:
+    """Every (trail of keys and list positions, present, value) that ``steps`` reach, in
+    document order (a stack, not recursion: WhatsApp bodies nest three lists deep)."""
+    found: list[tuple[tuple, bool, Any]] = []
+    stack: list[tuple[Any, int, tuple]] = [(value, 0, ())]
+    depth = len(steps)
+    while stack:
+        node, index, trail = stack.pop()
+        if index == depth:
+            found.append((trail, True, node))
+            continue
+        if not isinstance(node, dict):
+            continue  # the shape above is someone else's rule
+        key, many = steps[index]
+        child = node.get(key)
+        if not many:
+            if child is not None:
+                stack.append((child, index + 1, (*trail, key)))
+            elif not any(walks for _, walks in steps[index + 1 :]):
+                found.append(((*trail, key, *(k for k, _ in steps[index + 1 :])), False, None))
+        elif isinstance(child, list):
+            for position in range(len(child) - 1, -1, -1):
+                stack.append((child[position], index + 1, (*trail, key, position)))
+    return found
+
+
+def _lookup(value: Any, keys: tuple[str, ...]) -> Any:
+    """``value[k1][k2]…``: None when a key is missing, ``_SKIP`` when a parent is not an
+    object (its shape is another rule's business)."""
+    for key in keys:
+        if not isinstance(value, dict):
+            return _SKIP
+        value = value.get(key)
+        if value is None:
+            return None
+    return value
+
+
+def _dotted(trail: tuple) -> str:
+    text = ""
+    for part in trail:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
 
 
 def check_record(
@@ -409,17 +501,36 @@ def check_record(
     ``times``, when given, receives every timestamp of the record (UTC) that passed,
     so the loader can note the newest event of each file for the freshness check.
     """
+    items_by_prefix: dict[tuple, list] = {}
     for rule in SOURCE_RULES.get(source, ()):
-        for path, present, value in _walk(record, rule.path.split("."), ""):
+        keys = rule.keys
+        if keys is not None:  # no list on the way: a chain of lookups
+            value = _lookup(record, keys)
+            if value is _SKIP:
+                continue
+            found = [(keys, value is not None, value)]
+        else:
+            prefix, tail = rule.split
+            items = items_by_prefix.get(prefix)
+            if items is None:
+                items = items_by_prefix[prefix] = _walk(record, prefix)
+            found = []
+            for trail, _, item in items:
+                value = _lookup(item, tail)
+                if value is not _SKIP:
+                    found.append(((*trail, *tail), value is not None, value))
+        for trail, present, value in found:
             if not present:
                 if rule.required:
+                    path = _dotted(trail)
                     return Violation(path, f"missing required field '{path}'")
                 continue
-            problem = rule.domain.problem(value, window)
+            problem, moment = rule.domain.check(value, window)
             if problem:
+                path = _dotted(trail)
                 return Violation(path, f"field '{path}' = {excerpt(value)}: {problem}")
-            if times is not None and isinstance(rule.domain, Timestamp):
-                times.append(rule.domain.parse(value)[0])
+            if moment is not None and times is not None:
+                times.append(moment)
     return None
 
 
