@@ -147,3 +147,32 @@ def test_the_great_expectations_check_fails_on_a_bad_batch(data_dir: Path):
     failed = result.metadata["expectations_failed"].value
     assert failed == 3  # quarantined share, unknown carriers, unknown platforms
     assert "pigeon_post" in result.metadata["results"].value
+
+
+def test_a_source_far_behind_the_others_fails_its_freshness_expectation(data_dir: Path):
+    from orchestration.resources import WarehouseResource
+
+    landing = data_dir / "landing"
+    sms = {
+        "provider": "infobip",
+        "message_id": "m1",
+        "direction": "outbound",
+        "phone": "0612345678",
+        "status": "sent",
+        "event_time": "2026-05-01T10:00:00+01:00",  # two months after the last carrier event
+    }
+    (landing / "messages/sms").mkdir(parents=True)
+    (landing / "messages/sms/s.jsonl").write_text(json.dumps(sms) + "\n")
+    (landing / "tracking/ameex").mkdir(parents=True)
+    (landing / "tracking/ameex/t.jsonl").write_text(json.dumps(GOOD_EVENT) + "\n")
+    warehouse = data_dir / "warehouse.duckdb"
+    with connect(warehouse) as conn:
+        for source in LANDING_SOURCES:
+            ingest_source(conn, source, landing)
+    resource = WarehouseResource(path=str(warehouse), landing_dir=str(landing))
+    carriers = _check_for("carrier_tracking_events")(warehouse=resource)
+    assert carriers.passed is False
+    rows = carriers.metadata["results"].value.splitlines()
+    failed = [row.split("|")[2].strip() for row in rows if "**no**" in row]
+    assert failed == ["days_behind_newest_source"]
+    assert _check_for("sms_events")(warehouse=resource).passed is True
