@@ -319,14 +319,16 @@ def _insert_loaded(conn, source: LandingSource, rows: list[tuple]) -> list[int]:
     accepted = "coalesce(json_valid(payload), false)"
     conn.register("_landing_batch", frame)
     try:
-        refused = conn.execute(
-            f"select line_number from _landing_batch where not {accepted}"
-        ).fetchall()
-        conn.execute(
+        (inserted,) = conn.execute(
             f"insert into raw.{source.raw_table} "
             "select record_id, source_file, line_number, payload::json, file_sha256, loaded_at "
             f"from _landing_batch where {accepted}"
-        )
+        ).fetchone()
+        refused = []
+        if inserted != len(rows):  # only then look for which (a second pass over the batch)
+            refused = conn.execute(
+                f"select line_number from _landing_batch where not {accepted}"
+            ).fetchall()
     finally:
         conn.unregister("_landing_batch")
     return [line for (line,) in refused]

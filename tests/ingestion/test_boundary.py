@@ -276,3 +276,19 @@ def test_a_small_seeded_fuzz_loses_no_good_record(tmp_path: Path):
     assert result.bad_loaded == [], result.bad_loaded[:5]
     assert result.unreconciled_files == []
     assert result.mutated >= 400
+
+
+def test_what_the_warehouse_refuses_as_json_is_quarantined_not_a_crash(land, monkeypatch):
+    """The last safety net: if the checks above ever let through a payload DuckDB's JSON
+    parser refuses, that record is quarantined and the file still loads."""
+    from connectors.ingestion import loader
+
+    monkeypatch.setattr(loader, "text_problem", lambda *_: None)  # blind the check
+    event = json.dumps(EVENT)
+    lines = [event, event[:-1] + ', "comment": "\\ud800"}']
+    report, quarantine, loaded = land(
+        "tracking/ameex/net.jsonl", "\n".join(lines) + "\n", "carrier_tracking_events"
+    )
+    assert (report.records_loaded, report.records_quarantined) == (1, 1)
+    assert [line for line, _ in loaded] == [1]
+    assert quarantine[0][:3] == (2, None, "invalid JSON for the warehouse")
