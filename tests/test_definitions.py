@@ -66,39 +66,113 @@ def test_the_landing_sensor_requests_a_run_only_for_new_files(data_dir: Path):
     assert isinstance(again, dg.SkipReason)
 
 
-def test_the_great_expectations_check_fails_on_bad_but_parseable_records(data_dir: Path):
+def test_a_file_with_an_old_mtime_is_still_picked_up_by_the_sensor(data_dir: Path):
+    """Copied with its timestamps (cp -p, rsync -t) or renamed late from .tmp: the
+    cursor is the listing, not the newest mtime, so neither can be missed."""
+    from orchestration.defs.ingestion.sensors import landing_files_sensor
+
+    landing = data_dir / "landing"
+    newer = landing / "tracking/ameex/b.jsonl"
+    newer.parent.mkdir(parents=True)
+    newer.write_text("{}\n")
+    first = landing_files_sensor(dg.build_sensor_context())
+    older = landing / "tracking/ameex/a.jsonl.tmp"
+    older.write_text("{}\n")
+    os.utime(older, ns=(10**18, 10**18))  # 2001: older than the file already seen
+    assert isinstance(
+        landing_files_sensor(dg.build_sensor_context(cursor=first.cursor)), dg.SkipReason
+    )
+    renamed = older.rename(landing / "tracking/ameex/a.jsonl")
+    assert renamed.stat().st_mtime_ns < newer.stat().st_mtime_ns
+    result = landing_files_sensor(dg.build_sensor_context(cursor=first.cursor))
+    assert len(result.run_requests) == 1
+    assert result.run_requests[0].tags["cod360/changed_sources"] == "carrier_tracking_events"
+
+
+def _check_for(source_name: str):
     from orchestration.defs.quality.raw_input_checks import raw_input_checks
+
+    return next(c for c in raw_input_checks if source_name in str(c.check_keys))
+
+
+GOOD_EVENT = {
+    "carrier": "ameex",
+    "tracking_number": "A1",
+    "order_ref": "shopify:1",
+    "raw_status": "Livré",
+    "event_time": "2026-03-01T10:00:00+01:00",
+}
+
+
+def _land_and_check(data_dir: Path, records: list[dict]):
     from orchestration.resources import WarehouseResource
 
     landing = data_dir / "landing"
-    events = landing / "tracking/unknown_carrier/events.jsonl"
-    events.parent.mkdir(parents=True)
-    good = {
-        "carrier": "ameex",
-        "tracking_number": "A1",
-        "order_ref": "shopify:1",
-        "raw_status": "Livré",
-        "event_time": "2026-03-01T10:00:00+01:00",
-    }
-    # Loads (every required field parses) but is wrong: an unknown carrier, a platform
-    # cod360 does not know, an event time a year in the future.
-    bad = {
-        **good,
-        "carrier": "pigeon_post",
-        "order_ref": "ebay:9",
-        "event_time": "2099-01-01T00:00:00+00:00",
-    }
-    events.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
+    events = landing / "tracking/mixed/events.jsonl"
+    events.parent.mkdir(parents=True, exist_ok=True)
+    events.write_text("".join(json.dumps(r) + "\n" for r in records))
     warehouse = data_dir / "warehouse.duckdb"
     with connect(warehouse) as conn:
         source = next(s for s in LANDING_SOURCES if s.name == "carrier_tracking_events")
-        assert ingest_source(conn, source, landing).records_loaded == 2
-
-    check = next(c for c in raw_input_checks if "carrier_tracking_events" in str(c.check_keys))
+        report = ingest_source(conn, source, landing)
     resource = WarehouseResource(path=str(warehouse), landing_dir=str(landing))
-    result = check(warehouse=resource)
+    return report, _check_for("carrier_tracking_events")(warehouse=resource)
+
+
+def test_a_handful_of_odd_records_does_not_block_the_good_ones(data_dir: Path):
+    good = [{**GOOD_EVENT, "tracking_number": f"A{i}"} for i in range(100)]
+    # Loads (every field is plausible) but unusual: a carrier and a platform cod360 does
+    # not know. One in a hundred is a new value to map, not a broken feed.
+    odd = {**GOOD_EVENT, "carrier": "pigeon_post", "order_ref": "ebay:9"}
+    # One event dated 2099 is quarantined at the boundary, not loaded to fail the suite.
+    future = {**GOOD_EVENT, "event_time": "2099-01-01T00:00:00+00:00"}
+    report, result = _land_and_check(data_dir, [*good, odd, future])
+    assert (report.records_loaded, report.records_quarantined) == (101, 1)
+    assert result.passed is True, result.metadata["results"].value
+    assert os.environ["COD360_WAREHOUSE"] == str(data_dir / "warehouse.duckdb")
+
+
+def test_the_great_expectations_check_fails_on_a_bad_batch(data_dir: Path):
+    good = [{**GOOD_EVENT, "tracking_number": f"A{i}"} for i in range(40)]
+    # A new export format: most records name a carrier and a platform cod360 does not know.
+    odd = [
+        {**GOOD_EVENT, "carrier": "pigeon_post", "order_ref": "ebay:9", "tracking_number": f"P{i}"}
+        for i in range(40)
+    ]
+    # ...and a third of its records are quarantined.
+    broken = [{k: v for k, v in GOOD_EVENT.items() if k != "raw_status"}] * 40
+    report, result = _land_and_check(data_dir, [*good, *odd, *broken])
+    assert (report.records_loaded, report.records_quarantined) == (80, 40)
     assert result.passed is False
     failed = result.metadata["expectations_failed"].value
-    assert failed == 3  # carrier, platform, future time
+    assert failed == 3  # quarantined share, unknown carriers, unknown platforms
     assert "pigeon_post" in result.metadata["results"].value
-    assert os.environ["COD360_WAREHOUSE"] == str(warehouse)
+
+
+def test_a_source_far_behind_the_others_fails_its_freshness_expectation(data_dir: Path):
+    from orchestration.resources import WarehouseResource
+
+    landing = data_dir / "landing"
+    sms = {
+        "provider": "infobip",
+        "message_id": "m1",
+        "direction": "outbound",
+        "phone": "0612345678",
+        "status": "sent",
+        "event_time": "2026-05-01T10:00:00+01:00",  # two months after the last carrier event
+    }
+    (landing / "messages/sms").mkdir(parents=True)
+    (landing / "messages/sms/s.jsonl").write_text(json.dumps(sms) + "\n")
+    (landing / "tracking/ameex").mkdir(parents=True)
+    (landing / "tracking/ameex/t.jsonl").write_text(json.dumps(GOOD_EVENT) + "\n")
+    warehouse = data_dir / "warehouse.duckdb"
+    with connect(warehouse) as conn:
+        for source in LANDING_SOURCES:
+            ingest_source(conn, source, landing)
+    resource = WarehouseResource(path=str(warehouse), landing_dir=str(landing))
+    carriers = _check_for("carrier_tracking_events")(warehouse=resource)
+    assert carriers.passed is False
+    rows = carriers.metadata["results"].value.splitlines()
+    failed = [row.split("|")[2].strip() for row in rows if "**no**" in row]
+    assert failed == ["days_behind_newest_source"]
+    assert _check_for("sms_events")(warehouse=resource).passed is True

@@ -5,6 +5,11 @@ Guarantees, per file and per run:
 * every record read is either loaded into ``raw.<source>`` (payload kept whole,
   with its file, line and load time) or written to ``raw.quarantine`` with a
   reason that names the field — ``read = loaded + quarantined``;
+* a loaded record has the shape of ``records.py`` and the values of
+  ``domain_rules.py``, so no staging cast or ``not_null`` test can fail on it;
+  files are cut into records by ``readers.py`` (BOMs, CRLF, quoted multi-line CSV
+  fields, undecodable bytes);
+* no reason quotes a phone number: values in reasons are short and masked;
 * a file is loaded in one transaction, with its row in ``raw.ingested_files``:
   a crash leaves nothing half-loaded, and the next run loads it again whole;
 * a file whose content (SHA-256) was already ingested adds nothing, whatever
@@ -14,19 +19,22 @@ Guarantees, per file and per run:
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
+import math
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from common.privacy import mask_phones_in_text
+from connectors.ingestion.domain_rules import LoadWindow, check_record, excerpt, text_problem
+from connectors.ingestion.readers import RawRecord, read_records
 from connectors.ingestion.sources import LANDING_SOURCES, LandingSource
 
 RAW_SCHEMA = "raw"
@@ -34,6 +42,7 @@ IN_PROGRESS_SUFFIXES = (".tmp", ".open", ".part")
 _FLUSH_EVERY = 50_000
 _RAW_TEXT_LIMIT = 10_000
 _VALUE_IN_REASON = re.compile(r" = .*?:(?= )")
+_LIST_INDEX = re.compile(r"\[\d+\]")
 
 _DDL = """
 create schema if not exists raw;
@@ -59,6 +68,9 @@ create table if not exists raw.ingested_files (
     duplicate_of varchar,
     ingested_at timestamp not null
 );
+-- The newest event time (UTC) among the file's loaded records: the freshness suites
+-- compare sources with it without scanning payloads.
+alter table raw.ingested_files add column if not exists newest_event_at timestamp;
 """
 
 _RAW_TABLE_DDL = """
@@ -124,13 +136,6 @@ class IngestReport:
         return dict(sorted(totals.items(), key=lambda item: -item[1]))
 
 
-@dataclass
-class _Record:
-    line_number: int
-    text: str | None  # None when the bytes were not valid UTF-8
-    parsed: dict | None = None  # CSV rows arrive already parsed
-
-
 def ensure_raw_tables(conn: duckdb.DuckDBPyConnection) -> None:
     """Create the raw schema, the quarantine and manifest tables and every source table."""
     conn.execute(_DDL)
@@ -158,8 +163,12 @@ def ingest_source(
     landing_dir: Path,
     *,
     on_file: Callable[[FileReport], None] | None = None,
+    load_time: datetime | None = None,
 ) -> IngestReport:
-    """Load every new closed file of ``source`` from ``landing_dir`` into the warehouse."""
+    """Load every new closed file of ``source`` from ``landing_dir`` into the warehouse.
+
+    ``load_time`` (default: now) anchors the window of plausible timestamps.
+    """
     ensure_raw_tables(conn)
     report = IngestReport(source=source.name)
     known = _known_files(conn, source)
@@ -174,7 +183,7 @@ def ingest_source(
             file_report = FileReport(rel, skipped_reason="same content already ingested")
             _record_duplicate_file(conn, source, rel, sha, stat, known)
         else:
-            file_report = _ingest_file(conn, source, path, rel, sha, stat)
+            file_report = _ingest_file(conn, source, path, rel, sha, stat, load_time)
             known_hashes.add(sha)
         report.files.append(file_report)
         if on_file:
@@ -193,7 +202,7 @@ def _known_files(conn: duckdb.DuckDBPyConnection, source: LandingSource) -> dict
 def _record_duplicate_file(conn, source, rel, sha, stat, known) -> None:
     original = next((key[0] for key, value in known.items() if value == sha), None)
     conn.execute(
-        "insert into raw.ingested_files values (?, ?, ?, ?, ?, 0, 0, 0, ?, ?)",
+        "insert into raw.ingested_files values (?, ?, ?, ?, ?, 0, 0, 0, ?, ?, null)",
         [source.name, rel, sha, stat.st_size, stat.st_mtime_ns, original or rel, _now()],
     )
 
@@ -210,18 +219,52 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _ingest_file(conn, source: LandingSource, path: Path, rel: str, sha: str, stat) -> FileReport:
+def _ingest_file(
+    conn, source: LandingSource, path: Path, rel: str, sha: str, stat, load_time: datetime | None
+) -> FileReport:
     file_report = FileReport(rel)
-    loaded_at = _now()
+    window = LoadWindow.at(load_time)
+    loaded_at = _now() if load_time is None else window.load_time.replace(tzinfo=None)
     loaded: list[tuple[str, str, int, str, str, datetime]] = []
     quarantined: list[tuple] = []
+    newest: list[datetime] = []  # at most one: the newest event time of a loaded record
+
+    def quarantine(line_number: int, field_name: str | None, reason: str, raw: str) -> None:
+        reason = mask_phones_in_text(reason)
+        quarantined.append(
+            (
+                source.name,
+                rel,
+                line_number,
+                field_name,
+                reason,
+                raw[:_RAW_TEXT_LIMIT],
+                sha,
+                loaded_at,
+            )
+        )
+        file_report.records_quarantined += 1
+        # Group by reason without the offending value or list positions: metadata stays short.
+        key = _LIST_INDEX.sub("[*]", _VALUE_IN_REASON.sub(":", reason))
+        file_report.quarantine_reasons[key] = file_report.quarantine_reasons.get(key, 0) + 1
+
+    def flush() -> None:
+        payloads = {row[2]: row[3] for row in loaded}
+        for line_number in _insert_loaded(conn, source, loaded):
+            # The warehouse's own JSON parser has the last word: what it refuses is quarantined.
+            file_report.records_loaded -= 1
+            quarantine(line_number, None, "invalid JSON for the warehouse", payloads[line_number])
+        loaded.clear()
 
     conn.execute("begin transaction")
     try:
-        for record in _read_records(path):
+        for record in read_records(path):
             file_report.records_read += 1
-            field_name, reason, payload = _validate(source.record_model, record)
+            times: list[datetime] = []
+            field_name, reason, payload = _validate(source, record, window, times)
             if reason is None:
+                if times and (not newest or max(times) > newest[0]):
+                    newest[:] = [max(times)]
                 loaded.append(
                     (
                         f"{sha[:16]}:{record.line_number}",
@@ -234,33 +277,16 @@ def _ingest_file(conn, source: LandingSource, path: Path, rel: str, sha: str, st
                 )
                 file_report.records_loaded += 1
             else:
-                raw_text = record.text[:_RAW_TEXT_LIMIT] if record.text is not None else None
-                quarantined.append(
-                    (
-                        source.name,
-                        rel,
-                        record.line_number,
-                        field_name,
-                        reason,
-                        raw_text,
-                        sha,
-                        loaded_at,
-                    )
-                )
-                file_report.records_quarantined += 1
-                # Group by reason without the offending value, so metadata stays short.
-                key = _VALUE_IN_REASON.sub(":", reason)
-                file_report.quarantine_reasons[key] = file_report.quarantine_reasons.get(key, 0) + 1
+                quarantine(record.line_number, field_name, reason, record.text)
             if len(loaded) >= _FLUSH_EVERY:
-                _insert_loaded(conn, source, loaded)
-                loaded.clear()
-        _insert_loaded(conn, source, loaded)
+                flush()
+        flush()
         if quarantined:
             conn.executemany(
                 "insert into raw.quarantine values (?, ?, ?, ?, ?, ?, ?, ?)", quarantined
             )
         conn.execute(
-            "insert into raw.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, null, ?)",
+            "insert into raw.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, null, ?, ?)",
             [
                 source.name,
                 rel,
@@ -271,6 +297,7 @@ def _ingest_file(conn, source: LandingSource, path: Path, rel: str, sha: str, st
                 file_report.records_loaded,
                 file_report.records_quarantined,
                 loaded_at,
+                newest[0].astimezone(UTC).replace(tzinfo=None) if newest else None,
             ],
         )
         conn.execute("commit")
@@ -280,110 +307,117 @@ def _ingest_file(conn, source: LandingSource, path: Path, rel: str, sha: str, st
     return file_report
 
 
-def _insert_loaded(conn, source: LandingSource, rows: list[tuple]) -> None:
+def _insert_loaded(conn, source: LandingSource, rows: list[tuple]) -> list[int]:
+    """Insert the rows whose payload the warehouse accepts as JSON; return the line
+    numbers of those it refuses (none, unless the checks before missed a case)."""
     if not rows:
-        return
+        return []
     frame = pd.DataFrame(
         rows,
         columns=["record_id", "source_file", "line_number", "payload", "file_sha256", "loaded_at"],
     )
+    accepted = "coalesce(json_valid(payload), false)"
     conn.register("_landing_batch", frame)
     try:
-        conn.execute(
+        (inserted,) = conn.execute(
             f"insert into raw.{source.raw_table} "
-            "select record_id, source_file, line_number, payload::json, file_sha256, loaded_at from _landing_batch"
-        )
+            "select record_id, source_file, line_number, payload::json, file_sha256, loaded_at "
+            f"from _landing_batch where {accepted}"
+        ).fetchone()
+        refused = []
+        if inserted != len(rows):  # only then look for which (a second pass over the batch)
+            refused = conn.execute(
+                f"select line_number from _landing_batch where not {accepted}"
+            ).fetchall()
     finally:
         conn.unregister("_landing_batch")
+    return [line for (line,) in refused]
 
 
-def _read_records(path: Path) -> Iterator[_Record]:
-    if path.suffix == ".csv":
-        yield from _read_csv(path)
-    else:
-        yield from _read_json_lines(path)
+class _NotStrictJson(ValueError):
+    """Text Python's parser accepts that is not JSON (RFC 8259), or is ambiguous."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
-def _read_json_lines(path: Path) -> Iterator[_Record]:
-    with path.open("rb") as handle:
-        for line_number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue  # blank lines are not records
-            try:
-                text = raw.decode("utf-8").rstrip("\r\n")
-            except UnicodeDecodeError:
-                yield _Record(line_number, None)
-                continue
-            yield _Record(line_number, text)
+def _reject_constant(name: str) -> None:
+    raise _NotStrictJson(f"{name} is not a JSON number")
 
 
-def _read_csv(path: Path) -> Iterator[_Record]:
-    with path.open("r", encoding="utf-8", errors="replace", newline="") as handle:
-        lines = handle.read().splitlines()
-    if not lines:
-        return
-    header = next(csv.reader([lines[0]]))
-    for line_number, line in enumerate(lines[1:], start=2):
-        if not line.strip():
-            continue
-        try:
-            values = next(csv.reader([line]))
-        except csv.Error:
-            yield _Record(line_number, line, parsed={"__csv_error__": True})
-            continue
-        if len(values) != len(header):
-            yield _Record(
-                line_number,
-                line,
-                parsed={"__csv_columns__": len(values), "__csv_expected__": len(header)},
-            )
-            continue
-        row = {
-            name: (value if value != "" else None)
-            for name, value in zip(header, values, strict=True)
-        }
-        yield _Record(line_number, line, parsed=row)
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotStrictJson(f"the number {text[:24]} is out of range")
+    return value
 
 
-def _validate(model: type[BaseModel], record: _Record) -> tuple[str | None, str | None, str]:
-    """Return (field, reason, payload JSON): reason is None when the record loads."""
-    if record.text is None:
-        return None, "not valid UTF-8", ""
-    parsed = record.parsed
-    if parsed is not None:
-        if "__csv_error__" in parsed:
-            return None, "malformed CSV row (quoting)", ""
-        if "__csv_columns__" in parsed:
-            return (
-                None,
-                f"CSV row has {parsed['__csv_columns__']} columns, header has {parsed['__csv_expected__']}",
-                "",
-            )
-        try:
-            model.model_validate(parsed)
-        except ValidationError as exc:
-            return _explain(exc)
-        return None, None, json.dumps(parsed, ensure_ascii=False)
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        seen: set[str] = set()
+        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
+        # Engines disagree on which copy wins (DuckDB reads the first, Python the last).
+        raise _NotStrictJson(f"duplicate key '{duplicate}' in an object", field=duplicate)
+    return record
+
+
+def _parse_json(text: str) -> tuple[object, str | None, str | None]:
+    """(value, field, reason): strict JSON, one value per key, finite numbers."""
     try:
-        model.model_validate_json(record.text)
+        value = json.loads(
+            text,
+            object_pairs_hook=_unique_keys,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+        )
+    except _NotStrictJson as exc:
+        return None, exc.field, f"invalid JSON: {exc}"
+    except json.JSONDecodeError as exc:
+        return None, None, f"invalid JSON: {exc.msg} at column {exc.colno}"
+    except (RecursionError, ValueError) as exc:
+        return None, None, f"invalid JSON: {type(exc).__name__}"
+    return value, None, None
+
+
+def _validate(
+    source: LandingSource, record: RawRecord, window: LoadWindow, times: list[datetime]
+) -> tuple[str | None, str | None, str]:
+    """Return (field, reason, payload JSON): reason is None when the record loads."""
+    if record.problem:
+        return None, record.problem, ""
+    if record.parsed is not None:
+        value: object = record.parsed
+    else:
+        value, field_name, reason = _parse_json(record.text)
+        if reason:
+            return field_name, reason, ""
+    if not isinstance(value, dict):
+        return None, f"record is not a JSON object: {excerpt(value)}", ""
+    reason = text_problem(value, record.text)
+    if reason:
+        return None, reason, ""
+    try:
+        source.record_model.model_validate(value)
     except ValidationError as exc:
         return _explain(exc)
+    violation = check_record(source.name, value, window, times)
+    if violation:
+        return violation.field, violation.reason, ""
+    if record.parsed is not None:
+        return None, None, json.dumps(record.parsed, ensure_ascii=False)
     return None, None, record.text
 
 
 def _explain(exc: ValidationError) -> tuple[str | None, str, str]:
     error = exc.errors(include_url=False)[0]
-    if error["type"] == "json_invalid":
-        return None, f"invalid JSON: {error['msg'].removeprefix('Invalid JSON: ')}", ""
     location = ".".join(str(part) for part in error["loc"])
     if not location:
         return None, f"record is not a JSON object: {error['msg']}", ""
     if error["type"] == "missing":
         return location, f"missing required field '{location}'", ""
-    value = repr(error.get("input"))
-    if len(value) > 60:
-        value = value[:57] + "..."
-    return location, f"field '{location}' = {value}: {error['msg']}", ""
+    return location, f"field '{location}' = {excerpt(error.get('input'))}: {error['msg']}", ""
 
 
 def summarize(reports: Iterable[IngestReport]) -> list[dict]:

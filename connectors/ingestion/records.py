@@ -1,80 +1,66 @@
 """The minimum each landing record must carry to be loaded.
 
 Vendors send far more than this; the raw payload is kept whole. These models
-only decide *loaded or quarantined*, and when a record is quarantined the
-pydantic error names the field, so the reason reads like
-``field 'event_time': Input should have timezone info``.
+check the *shape* a record must have (required ids, lists, literals); the
+plausible *values* (timestamps in their documented format and window, money,
+quantities) are ``domain_rules.py``'s, checked after these. When a record is
+quarantined the reason names the field.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+def _not_a_boolean(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not an id")
+    return value
+
+
+# An integer id, as a JSON number or a string of digits (PrestaShop), never true / false.
+WholeNumber = Annotated[int, BeforeValidator(_not_a_boolean)]
 
 
 class _Record(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-class ShopifyMoney(_Record):
-    amount: Decimal
-
-
-class ShopifyMoneySet(_Record):
-    shopMoney: ShopifyMoney
-
-
 class ShopifyOrder(_Record):
     """Admin GraphQL ``Order`` node."""
 
     id: Annotated[str, StringConstraints(pattern=r"^gid://shopify/Order/\d+$")]
-    createdAt: AwareDatetime
-    updatedAt: AwareDatetime
-    totalPriceSet: ShopifyMoneySet
 
 
 class WooCommerceOrder(_Record):
     """REST v3 order object (dates are the ``*_gmt`` fields, naive UTC)."""
 
-    id: int
+    id: WholeNumber
     status: NonEmpty
-    date_created_gmt: datetime
-    date_modified_gmt: datetime
-    total: Decimal
 
 
 class YouCanOrder(_Record):
     """Store Admin API order entity."""
 
     id: NonEmpty
-    created_at: datetime
-    updated_at: datetime
-    total: Decimal
 
 
 class LightFunnelsOrder(_Record):
     """GraphQL ``Order`` node (``created_at`` / ``updated_at`` as ``YYYY-MM-DD HH:MM:SS`` UTC, or ISO)."""
 
-    id_: int = Field(alias="_id")
-    created_at: datetime
-    updated_at: datetime
-    total: Decimal
+    id_: WholeNumber = Field(alias="_id")
 
 
 class PrestaShopOrder(_Record):
     """Webservice ``order`` (``date_add`` / ``date_upd`` naive, the shop's wall-clock time),
     with ``cod360_related`` (delivery address, customer) added by the pull."""
 
-    id: int
-    date_add: datetime
-    date_upd: datetime
-    total_paid: Decimal
-    current_state: int
+    id: WholeNumber
+    current_state: WholeNumber
 
 
 class TikTokLeadField(_Record):
@@ -86,7 +72,6 @@ class TikTokLead(_Record):
     """Lead Generation lead with its form answers."""
 
     lead_id: NonEmpty
-    create_time: datetime
     field_data: list[TikTokLeadField] = Field(min_length=1)
 
 
@@ -97,7 +82,6 @@ class CarrierTrackingEvent(_Record):
     tracking_number: NonEmpty
     order_ref: Annotated[str, StringConstraints(pattern=r"^[a-z_]+:.+$")]
     raw_status: NonEmpty
-    event_time: AwareDatetime
 
 
 class WhatsAppChange(_Record):
@@ -125,7 +109,6 @@ class SmsEvent(_Record):
     direction: Literal["outbound", "inbound"]
     phone: NonEmpty
     status: Literal["sent", "delivered", "failed", "received"]
-    event_time: AwareDatetime
 
 
 class LeadSignal(_Record):
@@ -133,7 +116,3 @@ class LeadSignal(_Record):
 
     order_ref: Annotated[str, StringConstraints(pattern=r"^[a-z_]+:.+$")]
     session_id: NonEmpty
-    event_time: AwareDatetime
-    time_on_page_s: float | None = Field(default=None, ge=0)
-    scroll_depth_pct: float | None = Field(default=None, ge=0, le=100)
-    products_viewed: int | None = Field(default=None, ge=0)

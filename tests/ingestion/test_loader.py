@@ -194,7 +194,8 @@ def test_invalid_utf8_is_quarantined_not_fatal(paths):
     path.write_bytes(json.dumps(good).encode() + b"\n" + b'{"provider": "\xff\xfe"}\n')
     report, quarantine, _ = _ingest(warehouse, landing, "sms_events")
     assert (report.records_loaded, report.records_quarantined) == (1, 1)
-    assert quarantine[0][3] == "not valid UTF-8"
+    # The reason says which byte, and where, so the export can be fixed.
+    assert quarantine[0][3].startswith("not valid UTF-8: byte 0xFF at column 15")
 
 
 def test_lightfunnels_and_prestashop_orders_load_and_bad_ones_name_the_field(paths):

@@ -1,6 +1,12 @@
 {#- The one date every customer mart describes. `as_of_date` (a dbt var, YYYY-MM-DD)
     wins; without it, the date of the latest event anywhere in the data, so that a
-    re-run on the same data gives the same answers whatever the wall clock says. -#}
+    re-run on the same data gives the same answers whatever the wall clock says.
+    A robust latest: events later than the last load (plus a day for senders' clocks
+    and wall-clock times up to UTC+14) are outliers, not "today", and are ignored, so
+    one event dated 2099 cannot move the date (the ingestion boundary quarantines
+    such records too; this keeps the date right whatever else writes the tables). -#}
+{%- set raw_tables = ['shopify_orders', 'woocommerce_orders', 'youcan_orders', 'lightfunnels_orders',
+    'prestashop_orders', 'tiktok_leads', 'carrier_tracking_events', 'whatsapp_webhooks', 'sms_events'] %}
 with
 
 orders as (
@@ -27,24 +33,35 @@ sms_events as (
     select * from {{ ref('stg_sms__events') }}
 ),
 
+loads as (
+    {% for table in raw_tables %}
+    select max(loaded_at) as loaded_at from {{ source('raw', table) }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+load_cutoff as (
+    select {{ dbt.dateadd('day', 1, 'max(loaded_at)') }} as cutoff_at from loads
+),
+
 event_times as (
-    select max(placed_at) as event_at from orders
+    select max(placed_at) as event_at from orders, load_cutoff where placed_at <= cutoff_at
     union all
-    select max(updated_at) from orders
+    select max(updated_at) from orders, load_cutoff where updated_at <= cutoff_at
     union all
-    select max(event_at) from tracking_events
+    select max(event_at) from tracking_events, load_cutoff where event_at <= cutoff_at
     union all
-    select max(sent_at) from whatsapp_messages
+    select max(sent_at) from whatsapp_messages, load_cutoff where sent_at <= cutoff_at
     union all
-    select max(delivered_at) from whatsapp_messages
+    select max(delivered_at) from whatsapp_messages, load_cutoff where delivered_at <= cutoff_at
     union all
-    select max(read_at) from whatsapp_messages
+    select max(read_at) from whatsapp_messages, load_cutoff where read_at <= cutoff_at
     union all
-    select max(received_at) from inbound_messages
+    select max(received_at) from inbound_messages, load_cutoff where received_at <= cutoff_at
     union all
-    select max(changed_at) from user_preferences
+    select max(changed_at) from user_preferences, load_cutoff where changed_at <= cutoff_at
     union all
-    select max(event_at) from sms_events
+    select max(event_at) from sms_events, load_cutoff where event_at <= cutoff_at
 ),
 
 latest_event as (

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from common.privacy import mask_phones_in_text
 from connectors.ingestion import LANDING_SOURCES, LandingSource, ingest_source, table_counts
 from connectors.ingestion.loader import FileReport
 from orchestration.resources import WarehouseResource
@@ -18,7 +19,8 @@ def _reasons_markdown(reasons: dict[str, int]) -> str:
     if not reasons:
         return "No record quarantined in this run."
     rows = "\n".join(
-        f"| {count} | {reason.replace('|', '/')} |" for reason, count in reasons.items()
+        f"| {count} | {mask_phones_in_text(reason).replace('|', '/')} |"
+        for reason, count in reasons.items()
     )
     return "| records | reason |\n| ---: | --- |\n" + rows
 
@@ -34,8 +36,9 @@ def _quarantine_preview(conn, source: LandingSource) -> str:
     ).fetchall()
     if not rows:
         return "Nothing quarantined."
+    # Reasons are masked when written; masked again here for rows written before that.
     body = "\n".join(
-        f"| {file} | {line} | {field} | {reason.replace('|', '/')[:120]} |"
+        f"| {file} | {line} | {field} | {mask_phones_in_text(reason).replace('|', '/')[:120]} |"
         for file, line, field, reason in rows
     )
     return "| file | line | field | reason |\n| --- | ---: | --- | --- |\n" + body

@@ -1,5 +1,6 @@
 """Start ingestion (and the models downstream) when new closed landing files appear."""
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -15,15 +16,34 @@ from connectors.ingestion.loader import landing_files
 INGEST_AND_TRANSFORM = dg.AssetSelection.from_string("group:ingestion or kind:dbt")
 
 
-def new_landing_files(landing_dir: Path, cursor: dict[str, int]) -> dict[str, list[str]]:
-    """Closed files per source modified after that source's cursor (mtime in ns)."""
-    found: dict[str, list[str]] = {}
+def landing_listing_digests(landing_dir: Path) -> dict[str, str]:
+    """Per source, a digest of its closed files (path, size, mtime), sources with files only.
+
+    Any file that appears, is renamed from ``.tmp``, or changes, changes the digest,
+    whatever its mtime: a file copied with old timestamps cannot be missed, as it
+    could with a cursor of the newest mtime. The digest keeps the cursor small
+    however many files the landing folder holds; ingestion itself recognises the
+    files it already loaded (``raw.ingested_files``), so a run that finds nothing
+    new costs a directory scan.
+    """
+    digests: dict[str, str] = {}
     for source in LANDING_SOURCES:
-        since = cursor.get(source.name, 0)
-        fresh = [p for p in landing_files(landing_dir, source) if p.stat().st_mtime_ns > since]
-        if fresh:
-            found[source.name] = [str(p) for p in fresh]
-    return found
+        paths = landing_files(landing_dir, source)
+        if not paths:
+            continue
+        digest = hashlib.sha256()
+        for path in paths:
+            stat = path.stat()
+            rel = path.relative_to(landing_dir).as_posix()
+            digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        digests[source.name] = digest.hexdigest()[:32]
+    return digests
+
+
+def changed_sources(landing_dir: Path, cursor: dict[str, str]) -> dict[str, str]:
+    """The sources whose listing differs from the cursor, with their new digest."""
+    current = landing_listing_digests(landing_dir)
+    return {name: digest for name, digest in current.items() if cursor.get(name) != digest}
 
 
 @dg.sensor(
@@ -32,22 +52,24 @@ def new_landing_files(landing_dir: Path, cursor: dict[str, int]) -> dict[str, li
     default_status=dg.DefaultSensorStatus.STOPPED,
     description=(
         "Watches the landing folder; when closed files appear (webhook receiver rotations, "
-        "pulls, drops), ingests them and rebuilds the dbt models. The cursor is the newest "
-        "file time seen per source, so the warehouse is never rescanned."
+        "pulls, drops), ingests them and rebuilds the dbt models. The cursor is a digest of "
+        "each source's file listing (path, size, mtime), so a file that arrives with an old "
+        "mtime is still seen."
     ),
 )
 def landing_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     cursor = json.loads(context.cursor) if context.cursor else {}
-    fresh = new_landing_files(load_settings().landing_dir, cursor)
-    if not fresh:
+    if any(not isinstance(value, str) for value in cursor.values()):
+        cursor = {}  # a cursor of mtimes from an earlier version: rescan once
+    changed = changed_sources(load_settings().landing_dir, cursor)
+    if not changed:
         return dg.SkipReason("No new landing files.")
-    for source, paths in fresh.items():
-        cursor[source] = max(Path(p).stat().st_mtime_ns for p in paths)
-    run_key = "landing-" + "-".join(f"{s}:{cursor[s]}" for s in sorted(fresh))
+    cursor.update(changed)
+    run_key = "landing-" + "-".join(f"{s}:{changed[s]}" for s in sorted(changed))
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(
-                run_key=run_key, tags={"cod360/new_files": str(sum(map(len, fresh.values())))}
+                run_key=run_key, tags={"cod360/changed_sources": ",".join(sorted(changed))}
             )
         ],
         cursor=json.dumps(cursor, sort_keys=True),

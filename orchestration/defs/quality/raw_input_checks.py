@@ -1,7 +1,8 @@
 """great-expectations suites on the raw inputs, as blocking Dagster asset checks.
 
 Blocking: when a raw table fails its suite, nothing downstream of it runs in
-that run, so activations never act on bad inputs.
+that run, so activations never act on bad inputs. The suites judge the batch
+(volume, unknown vocabulary, freshness); single bad records never get this far.
 """
 
 import dagster as dg
@@ -20,8 +21,10 @@ def build_suite_check(suite: RawSuite) -> dg.AssetChecksDefinition:
         name="great_expectations_suite",
         blocking=True,
         description=(
-            f"great-expectations suite `raw_{suite.source}`: required fields, value ranges, "
-            "allowed platforms and channels, timestamps not in the future."
+            f"great-expectations suite `raw_{suite.source}` over the batch: share of records "
+            "quarantined, share of unknown carriers / platforms / currencies / statuses, "
+            "freshness against the other sources. Single bad records are quarantined at "
+            "the boundary and do not fail it."
         ),
     )
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
