@@ -7,6 +7,11 @@
     such records too; this keeps the date right whatever else writes the tables). -#}
 {%- set raw_tables = ['shopify_orders', 'woocommerce_orders', 'youcan_orders', 'lightfunnels_orders',
     'prestashop_orders', 'tiktok_leads', 'carrier_tracking_events', 'whatsapp_webhooks', 'sms_events'] %}
+{%- set event_columns = [
+    ('orders', 'placed_at'), ('orders', 'updated_at'), ('tracking_events', 'event_at'),
+    ('whatsapp_messages', 'sent_at'), ('whatsapp_messages', 'delivered_at'),
+    ('whatsapp_messages', 'read_at'), ('inbound_messages', 'received_at'),
+    ('user_preferences', 'changed_at'), ('sms_events', 'event_at')] %}
 with
 
 orders as (
@@ -35,8 +40,8 @@ sms_events as (
 
 loads as (
     {% for table in raw_tables %}
-    select max(loaded_at) as loaded_at from {{ source('raw', table) }}
-    {% if not loop.last %}union all{% endif %}
+        select max(loaded_at) as loaded_at from {{ source('raw', table) }}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 
@@ -45,23 +50,13 @@ load_cutoff as (
 ),
 
 event_times as (
-    select max(placed_at) as event_at from orders, load_cutoff where placed_at <= cutoff_at
-    union all
-    select max(updated_at) from orders, load_cutoff where updated_at <= cutoff_at
-    union all
-    select max(event_at) from tracking_events, load_cutoff where event_at <= cutoff_at
-    union all
-    select max(sent_at) from whatsapp_messages, load_cutoff where sent_at <= cutoff_at
-    union all
-    select max(delivered_at) from whatsapp_messages, load_cutoff where delivered_at <= cutoff_at
-    union all
-    select max(read_at) from whatsapp_messages, load_cutoff where read_at <= cutoff_at
-    union all
-    select max(received_at) from inbound_messages, load_cutoff where received_at <= cutoff_at
-    union all
-    select max(changed_at) from user_preferences, load_cutoff where changed_at <= cutoff_at
-    union all
-    select max(event_at) from sms_events, load_cutoff where event_at <= cutoff_at
+    {% for relation, column in event_columns %}
+        select max({{ relation }}.{{ column }}) as event_at
+        from {{ relation }}
+        cross join load_cutoff
+        where {{ relation }}.{{ column }} <= load_cutoff.cutoff_at
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
 latest_event as (
