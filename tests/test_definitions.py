@@ -34,6 +34,18 @@ def test_every_layer_is_one_lineage_graph(definitions):
     assert graph.get(dg.AssetKey(["intermediate", "int_orders"])).group_name == "intermediate"
 
 
+def test_order_scores_wait_for_the_approved_version_which_the_blocking_gate_guards(
+    definitions,
+):
+    graph = definitions.resolve_asset_graph()
+    evaluation = dg.AssetKey("lead_score_evaluation")
+    approved = dg.AssetKey("lead_score_approved_version")
+    assert approved in graph.get(dg.AssetKey("order_scores")).parent_keys
+    assert evaluation in graph.get(approved).parent_keys
+    gate = dg.AssetCheckKey(evaluation, "beats_baseline_and_approved_version")
+    assert graph.get_check_spec(gate).blocking
+
+
 def test_raw_tables_carry_blocking_quality_and_reconciliation_checks(definitions):
     graph = definitions.resolve_asset_graph()
     checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
