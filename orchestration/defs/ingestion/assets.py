@@ -1,9 +1,18 @@
-"""One raw-table asset per landing source: new landing files → ``raw.<source>``."""
+"""One raw-table asset per landing source: new landing files → ``raw.<source>``.
+
+A platform's orders asset (``raw/<platform>_orders``) depends on the pull assets of
+that platform's configured stores (``storefront_pulls/<platform>/<store>``): a run
+that selects both pulls first, and the lineage shows where the landing files came from.
+"""
+
+from collections.abc import Sequence
 
 import dagster as dg
 
 from connectors.ingestion import LANDING_SOURCES, LandingSource, ingest_source, table_counts
 from connectors.ingestion.loader import FileReport
+from connectors.storefronts.config import StoreConfig, load_stores
+from orchestration.defs.storefront_pulls.assets import pull_asset_key, raw_orders_key
 from orchestration.resources import WarehouseResource
 
 INGESTION_GROUP = "ingestion"
@@ -41,11 +50,17 @@ def _quarantine_preview(conn, source: LandingSource) -> str:
     return "| file | line | field | reason |\n| --- | ---: | --- | --- |\n" + body
 
 
-def build_ingestion_asset(source: LandingSource) -> dg.AssetsDefinition:
-    """The asset that loads one source's new landing files into its raw table."""
+def build_ingestion_asset(
+    source: LandingSource, landed_by: Sequence[dg.AssetKey] = ()
+) -> dg.AssetsDefinition:
+    """The asset that loads one source's new landing files into its raw table.
+
+    ``landed_by``: the assets that write this source's landing files (storefront pulls).
+    """
 
     @dg.asset(
         key=raw_asset_key(source),
+        deps=list(landed_by),
         group_name=INGESTION_GROUP,
         kinds={"duckdb", "python"},
         description=(
@@ -95,4 +110,20 @@ def build_ingestion_asset(source: LandingSource) -> dg.AssetsDefinition:
     return _ingest
 
 
-ingestion_assets = [build_ingestion_asset(source) for source in LANDING_SOURCES]
+def build_ingestion_assets(stores: Sequence[StoreConfig]) -> list[dg.AssetsDefinition]:
+    """One asset per landing source; each platform's orders depend on its stores' pulls."""
+    pulls: dict[dg.AssetKey, list[dg.AssetKey]] = {}
+    for store in stores:
+        raw = raw_orders_key(store.platform)
+        if raw is not None:
+            pulls.setdefault(raw, []).append(pull_asset_key(store))
+    return [
+        build_ingestion_asset(source, pulls.get(raw_asset_key(source), ()))
+        for source in LANDING_SOURCES
+    ]
+
+
+@dg.definitions
+def ingestion() -> dg.Definitions:
+    # The same stores file as the storefront_pulls domain, read at load time.
+    return dg.Definitions(assets=build_ingestion_assets(load_stores()))
