@@ -95,6 +95,34 @@ def test_each_campaign_file_is_an_asset_and_only_enabled_ones_are_scheduled(tmp_
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
 
 
+def test_a_bad_campaign_file_disables_only_that_campaign_and_says_why(tmp_path, monkeypatch):
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    (folder / "exactly_once_offer.yml").write_text(CAMPAIGN_YAML)
+    bad = folder / "typo.yml"
+    bad.write_text(
+        CAMPAIGN_YAML.replace("id: exactly_once_offer", "id: typo").replace(
+            'cron: "0 11 * * *"', 'cron: "0 25 * * *"'
+        )
+    )
+    monkeypatch.setenv("COD360_CAMPAIGNS_DIR", str(folder))
+    monkeypatch.setenv("COD360_SEGMENTS_DIR", str(_segments(tmp_path)))
+    definitions = campaign_definitions()  # loads: the good campaign keeps running
+    (schedule,) = definitions.schedules
+    assert schedule.name == "exactly_once_offer_schedule"
+    by_key = {a.key.to_user_string(): a for a in definitions.assets}
+    assert "activations/exactly_once_offer" in by_key
+    broken = by_key["activations/typo"]
+    description = broken.specs_by_key[broken.key].description
+    assert "Campaign disabled" in description
+    assert f"{bad}: schedule.cron: cron '0 25 * * *'" in description
+    # Run by hand (or in a run of the whole group), it fails with the same words.
+    result = dg.materialize([broken], raise_on_error=False)
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    assert f"{bad}: schedule.cron: cron '0 25 * * *'" in failure.event_specific_data.error.message
+    assert "Traceback" not in failure.event_specific_data.error.message
+
+
 # --- running the campaign asset ---------------------------------------------------------------
 
 
