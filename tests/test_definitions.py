@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -32,6 +33,14 @@ def test_every_layer_is_one_lineage_graph(definitions):
     assert dg.AssetKey(["raw", "carrier_tracking_events"]) in staging.parent_keys
     assert graph.get(dg.AssetKey(["raw", "carrier_tracking_events"])).group_name == "ingestion"
     assert graph.get(dg.AssetKey(["intermediate", "int_orders"])).group_name == "intermediate"
+    # The raw tables carry the freshness their dbt sources declare (warn 24 h, fail 72 h).
+    raw = graph.get(dg.AssetKey(["raw", "carrier_tracking_events"]))
+    assert raw.freshness_policy == dg.FreshnessPolicy.time_window(
+        fail_window=timedelta(hours=72), warn_window=timedelta(hours=24)
+    )
+    # A model downstream of an incremental history (a different dbt asset) joins up too.
+    segments = graph.get(dg.AssetKey(["marts", "segment_membership"]))
+    assert dg.AssetKey(["marts", "segment_membership_history"]) in segments.parent_keys
 
 
 def test_order_scores_wait_for_the_approved_version_which_the_blocking_gate_guards(

@@ -5,7 +5,7 @@ that platform's configured stores (``storefront_pulls/<platform>/<store>``): a r
 that selects both pulls first, and the lineage shows where the landing files came from.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import dagster as dg
 
@@ -13,6 +13,7 @@ from connectors.ingestion import LANDING_SOURCES, LandingSource, ingest_source, 
 from connectors.ingestion.loader import FileReport
 from connectors.storefronts.config import StoreConfig, load_stores
 from orchestration.defs.storefront_pulls.assets import pull_asset_key, raw_orders_key
+from orchestration.defs.transform.assets import raw_source_freshness_policies
 from orchestration.resources import WarehouseResource
 
 INGESTION_GROUP = "ingestion"
@@ -51,16 +52,21 @@ def _quarantine_preview(conn, source: LandingSource) -> str:
 
 
 def build_ingestion_asset(
-    source: LandingSource, landed_by: Sequence[dg.AssetKey] = ()
+    source: LandingSource,
+    landed_by: Sequence[dg.AssetKey] = (),
+    freshness_policy: dg.FreshnessPolicy | None = None,
 ) -> dg.AssetsDefinition:
     """The asset that loads one source's new landing files into its raw table.
 
-    ``landed_by``: the assets that write this source's landing files (storefront pulls).
+    ``landed_by``: the assets that write this source's landing files (storefront pulls);
+    ``freshness_policy``: how often the table must receive records (its dbt source's
+    ``freshness``).
     """
 
     @dg.asset(
         key=raw_asset_key(source),
         deps=list(landed_by),
+        freshness_policy=freshness_policy,
         group_name=INGESTION_GROUP,
         kinds={"duckdb", "python"},
         description=(
@@ -110,20 +116,29 @@ def build_ingestion_asset(
     return _ingest
 
 
-def build_ingestion_assets(stores: Sequence[StoreConfig]) -> list[dg.AssetsDefinition]:
+def build_ingestion_assets(
+    stores: Sequence[StoreConfig],
+    freshness: Mapping[dg.AssetKey, dg.FreshnessPolicy] | None = None,
+) -> list[dg.AssetsDefinition]:
     """One asset per landing source; each platform's orders depend on its stores' pulls."""
     pulls: dict[dg.AssetKey, list[dg.AssetKey]] = {}
     for store in stores:
         raw = raw_orders_key(store.platform)
         if raw is not None:
             pulls.setdefault(raw, []).append(pull_asset_key(store))
+    freshness = freshness or {}
     return [
-        build_ingestion_asset(source, pulls.get(raw_asset_key(source), ()))
+        build_ingestion_asset(
+            source, pulls.get(raw_asset_key(source), ()), freshness.get(raw_asset_key(source))
+        )
         for source in LANDING_SOURCES
     ]
 
 
 @dg.definitions
 def ingestion() -> dg.Definitions:
-    # The same stores file as the storefront_pulls domain, read at load time.
-    return dg.Definitions(assets=build_ingestion_assets(load_stores()))
+    # The same stores file as the storefront_pulls domain, and the freshness the dbt
+    # sources declare for these tables, read at load time.
+    return dg.Definitions(
+        assets=build_ingestion_assets(load_stores(), raw_source_freshness_policies())
+    )
