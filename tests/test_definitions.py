@@ -38,9 +38,9 @@ def test_every_layer_is_one_lineage_graph(definitions):
     assert raw.freshness_policy == dg.FreshnessPolicy.time_window(
         fail_window=timedelta(hours=72), warn_window=timedelta(hours=24)
     )
-    # A model downstream of an incremental history (a different dbt asset) joins up too.
-    segments = graph.get(dg.AssetKey(["marts", "segment_membership"]))
-    assert dg.AssetKey(["marts", "segment_membership_history"]) in segments.parent_keys
+    # The histories (their own dbt asset) read the rest: still one graph.
+    history = graph.get(dg.AssetKey(["marts", "segment_membership_history"]))
+    assert dg.AssetKey(["marts", "segment_evaluation"]) in history.parent_keys
 
 
 def test_order_scores_wait_for_the_approved_version_which_the_blocking_gate_guards(

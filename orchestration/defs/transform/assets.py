@@ -2,8 +2,9 @@
 
 Two ``@dbt_assets`` over the same manifest, split by named selectors as in
 dagster-open-platform: the incremental models (daily histories that append one run
-date at a time) and the rest. Both take :class:`DbtConfig`, so a full refresh of
-the histories is a Launchpad option, not a code change.
+date at a time) with the models built from them, and the rest. Both take
+:class:`DbtConfig`, so a full refresh of the histories is a Launchpad option, not a
+code change.
 """
 
 import json
@@ -26,6 +27,10 @@ from orchestration.resources import WarehouseResource
 # The daily histories (customer_lifecycle_history, segment_*_history): incremental, so a
 # run rebuilds one run date; everything else is rebuilt whole on every run.
 INCREMENTAL_SELECTOR = "config.materialized:incremental"
+# The histories and what is built from them (segment_membership, *_changes, kpis). Split
+# on INCREMENTAL_SELECTOR alone, the two sets would depend on each other both ways and
+# Dagster would run the rest as several dbt invocations (the seeds alone first).
+HISTORIES_SELECTOR = f"{INCREMENTAL_SELECTOR}+"
 
 
 class Cod360DbtTranslator(DagsterDbtTranslator):
@@ -89,7 +94,7 @@ def _build(
     manifest=cod360_dbt_project.manifest_path,
     project=cod360_dbt_project,
     dagster_dbt_translator=translator,
-    exclude=INCREMENTAL_SELECTOR,
+    exclude=HISTORIES_SELECTOR,
 )
 def cod360_dbt_models(
     context: dg.AssetExecutionContext,
@@ -97,7 +102,7 @@ def cod360_dbt_models(
     warehouse: WarehouseResource,
     config: DbtConfig,
 ):
-    """Every dbt model, seed and test except the incremental histories."""
+    """Every dbt model, seed and test except the histories and the models built from them."""
     yield from _build(context, dbt, warehouse, config)
 
 
@@ -105,7 +110,7 @@ def cod360_dbt_models(
     manifest=cod360_dbt_project.manifest_path,
     project=cod360_dbt_project,
     dagster_dbt_translator=translator,
-    select=INCREMENTAL_SELECTOR,
+    select=HISTORIES_SELECTOR,
 )
 def cod360_dbt_incremental_models(
     context: dg.AssetExecutionContext,
@@ -113,7 +118,7 @@ def cod360_dbt_incremental_models(
     warehouse: WarehouseResource,
     config: DbtConfig,
 ):
-    """The incremental dbt models (daily histories) and their tests."""
+    """The incremental dbt models (daily histories), the models built from them, their tests."""
     yield from _build(context, dbt, warehouse, config)
 
 
