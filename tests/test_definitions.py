@@ -55,6 +55,20 @@ def test_order_scores_wait_for_the_approved_version_which_the_blocking_gate_guar
     assert graph.get_check_spec(gate).blocking
 
 
+def test_a_refused_lead_score_does_not_gate_storefront_decisions_but_bad_raw_data_does(
+    definitions,
+):
+    from orchestration.defs.activations.gates import gated_upstream
+
+    graph = definitions.resolve_asset_graph()
+    gated = gated_upstream(graph, dg.AssetKey(["activations", "storefront_decisions"]))
+    assert {dg.AssetKey("order_scores"), dg.AssetKey("lead_score_approved_version")} <= gated
+    # The approved version stays when the promotion check refuses a candidate: its
+    # upstream (the evaluation and its blocking check) does not stop the decisions.
+    assert dg.AssetKey("lead_score_evaluation") not in gated
+    assert dg.AssetKey(["raw", "shopify_orders"]) in gated  # via order_rto_history
+
+
 def test_raw_tables_carry_blocking_quality_and_reconciliation_checks(definitions):
     graph = definitions.resolve_asset_graph()
     checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}

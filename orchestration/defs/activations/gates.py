@@ -18,6 +18,10 @@ only, and it gates only the runs it starts itself: a campaign launched by hand f
 the UI would skip the gate. Campaign files say when they run, as schedules; the
 gate is part of every run of the asset, whoever starts it.
 
+Upstream stops at an asset tagged ``cod360/gate_boundary`` (``orchestration.tags``):
+``lead_score_approved_version`` keeps the approved version when the promotion check
+refuses a candidate, so that refusal does not stop the activations that read scores.
+
 Which checks are upstream comes from the asset graph the run's job was built from
 (``JobScopedAssetGraph.source_asset_graph``): the code location's whole graph, in
 runs launched by the webserver, the daemon or ``execute_in_process``, with no import
@@ -26,6 +30,8 @@ of the root definitions.
 
 import dagster as dg
 
+from orchestration.tags import GATE_BOUNDARY_TAG
+
 
 def upstream_graph(context: dg.AssetExecutionContext):
     """The asset graph the running job was selected from (the code location's, checks included)."""
@@ -33,11 +39,24 @@ def upstream_graph(context: dg.AssetExecutionContext):
     return context.job_def.asset_layer.asset_graph.source_asset_graph
 
 
+def gated_upstream(graph, key: dg.AssetKey) -> set[dg.AssetKey]:
+    """The assets upstream of ``key`` whose checks gate it: all, up to gate boundaries."""
+    found: set[dg.AssetKey] = set()
+    todo = list(graph.get(key).parent_keys)
+    while todo:
+        parent = todo.pop()
+        if parent in found or not graph.has(parent):
+            continue
+        found.add(parent)
+        if graph.get(parent).tags.get(GATE_BOUNDARY_TAG) != "true":
+            todo.extend(graph.get(parent).parent_keys)
+    return found
+
+
 def blocking_check_problems(context: dg.AssetExecutionContext, graph=None) -> list[str]:
     """One line per blocking upstream check that did not pass on its latest evaluation."""
     graph = graph if graph is not None else upstream_graph(context)
-    upstream = dg.AssetSelection.assets(context.asset_key).upstream(include_self=False)
-    upstream_keys = upstream.resolve(graph)
+    upstream_keys = gated_upstream(graph, context.asset_key)
     if not upstream_keys:
         return []
     check_keys = dg.AssetSelection.checks_for_assets(*upstream_keys).resolve_checks(graph)

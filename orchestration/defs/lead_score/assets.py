@@ -30,6 +30,7 @@ from ml.promotion import decide_promotion
 from ml.store_resource import ModelStoreResource
 from orchestration.defs.transform.assets import cod360_dbt_models
 from orchestration.resources import WarehouseResource
+from orchestration.tags import GATE_BOUNDARY_TAG
 
 LEAD_SCORE_GROUP = "lead_score"
 ORDER_RTO_HISTORY = get_asset_key_for_model([cod360_dbt_models], "order_rto_history")
@@ -176,6 +177,9 @@ def lead_score_promotion_gate(
 @dg.asset(
     group_name=LEAD_SCORE_GROUP,
     kinds={"python"},
+    # A refused candidate leaves the approved version as it was: activations downstream
+    # keep acting on scores from it (see orchestration/tags.py).
+    tags={GATE_BOUNDARY_TAG: "true"},
     description=(
         "The lead-score version that scores orders (the model store's approved pointer). "
         "Runs after the blocking check `beats_baseline_and_approved_version` passed: promotes "
