@@ -29,7 +29,13 @@ test: venv  ## the whole test suite (unit, ingestion, end-to-end on a small samp
 ui: venv  ## the Dagster UI on http://127.0.0.1:3000
 	@mkdir -p $(DAGSTER_HOME)
 	@test -f $(DAGSTER_HOME)/dagster.yaml || cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+	@# The code location is named cod360 either way: `dg dev` reads [tool.dg.project] in
+	@# pyproject.toml; `dagster dev` (when dagster-dg-cli is not installed) reads workspace.yaml.
+	@if [ -x $(BIN)/dg ]; then \
+		$(BIN)/dg dev --host 127.0.0.1 --port 3000; \
+	else \
+		$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000; \
+	fi
 
 webhooks: venv  ## the signed webhook receiver on http://127.0.0.1:8090
 	$(BIN)/python -m connectors.webhooks --host 127.0.0.1 --port 8090

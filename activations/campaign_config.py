@@ -4,7 +4,9 @@ The growth team edits these files; nothing else changes to add, change or switch
 off a campaign. The format is documented in ``activations/campaigns/README.md``.
 :func:`load_campaigns` validates every file and raises one
 :class:`CampaignFileError` naming each bad file and field, so a typo never
-reaches a customer and never hides the other mistakes.
+reaches a customer and never hides the other mistakes. :func:`load_campaign_files`
+returns the valid campaigns and the problems per bad file instead, for the code
+location: one bad file disables that campaign, not the others.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
@@ -317,23 +320,41 @@ def segment_names(segments_dir: Path | None) -> list[str] | None:
     return sorted(p.stem for p in segments_dir.iterdir() if p.suffix in (".yml", ".yaml"))
 
 
-def load_campaigns(
+@dataclass(frozen=True)
+class CampaignFiles:
+    """The campaign files of a folder: the valid campaigns, and the problems of the others."""
+
+    campaigns: list[Campaign]
+    problems: dict[Path, list[str]]
+    """Per invalid file, one line per problem (``<file>: <field>: <what is wrong>``)."""
+
+
+def load_campaign_files(
     directory: Path = CAMPAIGNS_DIR, *, segments_dir: Path | None = None
-) -> list[Campaign]:
-    """Every campaign file in ``directory``, validated (all problems reported at once)."""
+) -> CampaignFiles:
+    """Every campaign file in ``directory``, validated; a bad file never hides the others."""
     files = sorted(
         p for p in directory.glob("*.y*ml") if p.is_file() and not p.name.startswith((".", "_"))
     )
     known = segment_names(segments_dir)
-    campaigns, problems = [], []
+    campaigns, problems = [], {}
     for path in files:
         result = _problems(path, known)
         if isinstance(result, Campaign):
             campaigns.append(result)
         else:
-            problems.extend(result)
+            problems[path] = result
+    return CampaignFiles(campaigns, problems)
+
+
+def load_campaigns(
+    directory: Path = CAMPAIGNS_DIR, *, segments_dir: Path | None = None
+) -> list[Campaign]:
+    """Every campaign file in ``directory``, validated (all problems reported at once)."""
+    loaded = load_campaign_files(directory, segments_dir=segments_dir)
+    problems = [line for lines in loaded.problems.values() for line in lines]
     if problems:
         raise CampaignFileError(
             f"{len(problems)} problem(s) in campaign files:\n" + "\n".join(problems)
         )
-    return campaigns
+    return loaded.campaigns

@@ -15,6 +15,8 @@ from ml.local_model_store import LocalModelStore
 from ml.model_lifecycle import (
     evaluate_version,
     gate_promotion,
+    promote_if_approved,
+    record_verdict,
     score_with_approved,
     train_and_store,
 )
@@ -41,6 +43,8 @@ __all__ = [
     "gate_promotion",
     "load_baseline_scorecard",
     "load_lead_score_config",
+    "promote_if_approved",
+    "record_verdict",
     "score_orders",
     "score_with_approved",
     "train_and_store",

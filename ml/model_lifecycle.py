@@ -1,4 +1,5 @@
-"""The four steps the orchestration runs, each one call: train, evaluate, gate, score.
+"""The steps the orchestration runs, each one call: train, evaluate (and record the
+verdict), promote if approved, score.
 
 Assets pass a version name between steps, never a model object: everything a later
 step needs is in the store (the model card holds the windows and horizons), so each
@@ -78,6 +79,36 @@ def evaluate_version(
     return report
 
 
+def record_verdict(
+    store: ModelStore,
+    version: str,
+    report: EvaluationReport,
+    config: LeadScoreConfig | None = None,
+) -> PromotionDecision:
+    """Decide whether ``version`` may replace the approved one; keep the verdict with it.
+
+    Nothing is promoted here: the verdict is what :func:`promote_if_approved` (and
+    ``python -m ml promote``) read later.
+    """
+    config = config or load_lead_score_config()
+    decision = decide_promotion(report, config.promotion)
+    store.record_decision(version, decision)
+    return decision
+
+
+def promote_if_approved(store: ModelStore, version: str, *, auto_promote: bool) -> str | None:
+    """Promote ``version`` if its recorded verdict approves it and ``auto_promote`` is on.
+
+    Returns the approved version afterwards: ``version``, or the one approved before
+    (``None`` before any) when the verdict refused it, it was never evaluated, or
+    promotion is by hand.
+    """
+    verdict = store.decision(version)
+    if auto_promote and verdict is not None and verdict.get("approved"):
+        store.promote(version, note="promoted by the lead-score approved-version asset")
+    return store.approved_version()
+
+
 def gate_promotion(
     store: ModelStore,
     version: str,
@@ -86,12 +117,13 @@ def gate_promotion(
     *,
     auto_promote: bool = False,
 ) -> PromotionDecision:
-    """Decide, record the verdict with the version, and promote it if asked and approved."""
-    config = config or load_lead_score_config()
-    decision = decide_promotion(report, config.promotion)
-    store.record_decision(version, decision)
-    if decision.approved and auto_promote:
-        store.promote(version, note="promoted by the lead-score promotion check")
+    """Decide, record the verdict with the version, and promote it if asked and approved.
+
+    The two steps in one call, for notebooks and tests; the orchestration runs them as
+    two assets with the blocking check between them.
+    """
+    decision = record_verdict(store, version, report, config)
+    promote_if_approved(store, version, auto_promote=auto_promote)
     return decision
 
 

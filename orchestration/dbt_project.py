@@ -1,10 +1,17 @@
 """The one place that builds the dbt project object the code location uses."""
 
+import os
+
 from dagster_dbt import DbtProject
 
 from common.settings import DBT_PROJECT_DIR, load_settings
 
 load_settings().export_env()
+# The dbt assets are two dbt invocations (orchestration/defs/transform/assets.py). A test
+# with parents in both (segment_membership → customer_360) must run in the second, once
+# both exist: dbt's 'buildable' indirect selection does that, its default 'eager' would run
+# it in the first. dagster-dbt still overrides this when a run selects checks one by one.
+os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
 
 cod360_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR)
 # Under `dagster dev` the manifest is re-parsed on every reload so model edits show up.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -32,6 +33,40 @@ def test_every_layer_is_one_lineage_graph(definitions):
     assert dg.AssetKey(["raw", "carrier_tracking_events"]) in staging.parent_keys
     assert graph.get(dg.AssetKey(["raw", "carrier_tracking_events"])).group_name == "ingestion"
     assert graph.get(dg.AssetKey(["intermediate", "int_orders"])).group_name == "intermediate"
+    # The raw tables carry the freshness their dbt sources declare (warn 24 h, fail 72 h).
+    raw = graph.get(dg.AssetKey(["raw", "carrier_tracking_events"]))
+    assert raw.freshness_policy == dg.FreshnessPolicy.time_window(
+        fail_window=timedelta(hours=72), warn_window=timedelta(hours=24)
+    )
+    # The histories (their own dbt asset) read the rest: still one graph.
+    history = graph.get(dg.AssetKey(["marts", "segment_membership_history"]))
+    assert dg.AssetKey(["marts", "segment_evaluation"]) in history.parent_keys
+
+
+def test_order_scores_wait_for_the_approved_version_which_the_blocking_gate_guards(
+    definitions,
+):
+    graph = definitions.resolve_asset_graph()
+    evaluation = dg.AssetKey("lead_score_evaluation")
+    approved = dg.AssetKey("lead_score_approved_version")
+    assert approved in graph.get(dg.AssetKey("order_scores")).parent_keys
+    assert evaluation in graph.get(approved).parent_keys
+    gate = dg.AssetCheckKey(evaluation, "beats_baseline_and_approved_version")
+    assert graph.get_check_spec(gate).blocking
+
+
+def test_a_refused_lead_score_does_not_gate_storefront_decisions_but_bad_raw_data_does(
+    definitions,
+):
+    from orchestration.defs.activations.gates import gated_upstream
+
+    graph = definitions.resolve_asset_graph()
+    gated = gated_upstream(graph, dg.AssetKey(["activations", "storefront_decisions"]))
+    assert {dg.AssetKey("order_scores"), dg.AssetKey("lead_score_approved_version")} <= gated
+    # The approved version stays when the promotion check refuses a candidate: its
+    # upstream (the evaluation and its blocking check) does not stop the decisions.
+    assert dg.AssetKey("lead_score_evaluation") not in gated
+    assert dg.AssetKey(["raw", "shopify_orders"]) in gated  # via order_rto_history
 
 
 def test_raw_tables_carry_blocking_quality_and_reconciliation_checks(definitions):

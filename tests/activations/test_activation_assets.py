@@ -16,7 +16,6 @@ from activations.campaign_config import CAMPAIGNS_DIR, CampaignFileError, load_c
 from activations.clients.resources import WhatsAppCloudResource
 from common.settings import DBT_PROJECT_DIR
 from common.warehouse import connect
-from orchestration.defs.activations import gates
 from orchestration.defs.activations.campaigns import build_campaign_asset, campaign_definitions
 from orchestration.defs.activations.common import SEGMENT_KEYS
 from orchestration.resources import WarehouseResource
@@ -96,6 +95,34 @@ def test_each_campaign_file_is_an_asset_and_only_enabled_ones_are_scheduled(tmp_
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
 
 
+def test_a_bad_campaign_file_disables_only_that_campaign_and_says_why(tmp_path, monkeypatch):
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    (folder / "exactly_once_offer.yml").write_text(CAMPAIGN_YAML)
+    bad = folder / "typo.yml"
+    bad.write_text(
+        CAMPAIGN_YAML.replace("id: exactly_once_offer", "id: typo").replace(
+            'cron: "0 11 * * *"', 'cron: "0 25 * * *"'
+        )
+    )
+    monkeypatch.setenv("COD360_CAMPAIGNS_DIR", str(folder))
+    monkeypatch.setenv("COD360_SEGMENTS_DIR", str(_segments(tmp_path)))
+    definitions = campaign_definitions()  # loads: the good campaign keeps running
+    (schedule,) = definitions.schedules
+    assert schedule.name == "exactly_once_offer_schedule"
+    by_key = {a.key.to_user_string(): a for a in definitions.assets}
+    assert "activations/exactly_once_offer" in by_key
+    broken = by_key["activations/typo"]
+    description = broken.specs_by_key[broken.key].description
+    assert "Campaign disabled" in description
+    assert f"{bad}: schedule.cron: cron '0 25 * * *'" in description
+    # Run by hand (or in a run of the whole group), it fails with the same words.
+    result = dg.materialize([broken], raise_on_error=False)
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    assert f"{bad}: schedule.cron: cron '0 25 * * *'" in failure.event_specific_data.error.message
+    assert "Traceback" not in failure.event_specific_data.error.message
+
+
 # --- running the campaign asset ---------------------------------------------------------------
 
 
@@ -130,14 +157,6 @@ def _upstream(passed: bool) -> tuple[dg.AssetsDefinition, dg.AssetChecksDefiniti
     return segment_membership, members_unique
 
 
-def _use_graph(monkeypatch, resources, *definitions) -> None:
-    """The gate's view of the code location: these definitions (tests run in-process)."""
-    graph = dg.Definitions(
-        assets=list(definitions[:-1]), asset_checks=[definitions[-1]], resources=resources
-    )
-    monkeypatch.setattr(gates, "_code_location_graph", graph.resolve_asset_graph)
-
-
 def _execute(definitions, resources, instance, selection=None) -> dg.ExecuteInProcessResult:
     assets = [d for d in definitions if isinstance(d, dg.AssetsDefinition) and d.keys]
     checks = [d for d in definitions if isinstance(d, dg.AssetChecksDefinition)]
@@ -154,13 +173,19 @@ def _op(asset: dg.AssetsDefinition) -> str:
 
 
 def test_a_failed_blocking_check_upstream_stops_the_campaign_in_the_same_run_and_later_runs(
-    world, monkeypatch
+    world,
 ):
     warehouse, campaign, _phones, wa, resources = world
     asset = build_campaign_asset(campaign)
     bad_segment, bad_check = _upstream(passed=False)
-    _use_graph(monkeypatch, resources, bad_segment, asset, bad_check)
     with dg.instance_for_test() as instance:  # a persistent instance, as in production
+        # The gate finds the upstream check in the code location's graph, not in the run:
+        # never evaluated on a persistent instance is not good enough to send.
+        first = _execute([bad_segment, asset, bad_check], resources, instance, [asset.key])
+        (never,) = [e for e in first.all_events if e.is_step_failure]
+        assert "unique_combination: never evaluated" in str(
+            never.event_specific_data.user_failure_data
+        )
         same_run = _execute([bad_segment, asset, bad_check], resources, instance)
         assert not same_run.success
         assert _op(asset) not in {e.step_key for e in same_run.get_step_success_events()}
@@ -174,7 +199,6 @@ def test_a_failed_blocking_check_upstream_stops_the_campaign_in_the_same_run_and
             assert conn.execute("select count(*) from activations.outbox").fetchone() == (0,)
 
         good_segment, good_check = _upstream(passed=True)
-        _use_graph(monkeypatch, resources, good_segment, asset, good_check)
         definitions = [good_segment, asset, good_check]
         fixed = _execute(definitions, resources, instance, [SEGMENT_KEYS[0]])
         assert fixed.success
@@ -182,10 +206,9 @@ def test_a_failed_blocking_check_upstream_stops_the_campaign_in_the_same_run_and
     assert after.success and len(wa.messages) > 0
 
 
-def test_a_dry_run_calls_nobody_and_records_what_it_would_send(world, monkeypatch):
+def test_a_dry_run_calls_nobody_and_records_what_it_would_send(world):
     warehouse, campaign, phones, wa, resources = world
     asset = build_campaign_asset(campaign)
-    _use_graph(monkeypatch, resources, *_upstream(True)[:1], asset, _upstream(True)[1])
     result = dg.materialize(
         [asset], resources=resources,
         run_config={"ops": {_op(asset): {"config": {"dry_run": True}}}},
@@ -206,10 +229,9 @@ def test_a_dry_run_calls_nobody_and_records_what_it_would_send(world, monkeypatc
     assert runs == [(True, would_send)]
 
 
-def test_without_a_token_the_campaign_only_dry_runs_and_says_why(world, monkeypatch):
+def test_without_a_token_the_campaign_only_dry_runs_and_says_why(world):
     _warehouse, campaign, _phones, wa, resources = world
     asset = build_campaign_asset(campaign)
-    _use_graph(monkeypatch, resources, *_upstream(True)[:1], asset, _upstream(True)[1])
     resources["whatsapp"] = WhatsAppCloudResource(
         base_url=resources["whatsapp"].base_url, phone_number_id=PNID, access_token=""
     )
@@ -219,14 +241,11 @@ def test_without_a_token_the_campaign_only_dry_runs_and_says_why(world, monkeypa
     assert wa.requests() == []
 
 
-def test_a_live_run_leaks_no_token_and_no_phone_number_into_logs_or_dagster_events(
-    world, monkeypatch, caplog
-):
+def test_a_live_run_leaks_no_token_and_no_phone_number_into_logs_or_dagster_events(world, caplog):
     caplog.set_level(logging.DEBUG)
     _warehouse, campaign, phones, wa, resources = world
     asset = build_campaign_asset(campaign)
     segment, check = _upstream(True)
-    _use_graph(monkeypatch, resources, segment, asset, check)
     wa.set_faults({"script": ["503", "throttle"]})  # failures get logged too
     with dg.instance_for_test() as instance:
         result = _execute([segment, asset, check], resources, instance)

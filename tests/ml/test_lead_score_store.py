@@ -11,7 +11,12 @@ import skops.io as sio
 
 from ml.cli import main
 from ml.local_model_store import LocalModelStore
-from ml.model_lifecycle import evaluate_version, gate_promotion, score_with_approved
+from ml.model_lifecycle import (
+    evaluate_version,
+    gate_promotion,
+    promote_if_approved,
+    score_with_approved,
+)
 from ml.model_store import ModelStoreError, PromotionRefused
 from ml.promotion import PromotionDecision
 from ml.store_resource import ModelStoreResource
@@ -27,6 +32,23 @@ def _copy_as(model, version: str):
 
 def _approve(store: LocalModelStore, version: str) -> None:
     store.record_decision(version, PromotionDecision(True, version, []))
+
+
+def test_only_an_approved_verdict_is_promoted_and_only_when_auto_promote_is_on(
+    tmp_path, trained
+) -> None:
+    store = LocalModelStore(tmp_path)
+    for version in ("v1", "v2", "v3"):
+        store.save(_copy_as(trained.model, version))
+    # Never evaluated: nothing to promote, the baseline keeps scoring.
+    assert promote_if_approved(store, "v1", auto_promote=True) is None
+    _approve(store, "v1")
+    assert promote_if_approved(store, "v1", auto_promote=False) is None  # promotion by hand
+    assert promote_if_approved(store, "v1", auto_promote=True) == "v1"
+    store.record_decision("v2", PromotionDecision(False, "v2", []))
+    assert promote_if_approved(store, "v2", auto_promote=True) == "v1"  # refused: v1 stays
+    _approve(store, "v3")
+    assert promote_if_approved(store, "v3", auto_promote=True) == "v3"
 
 
 def test_save_load_keeps_scores_probabilities_and_records(

@@ -9,9 +9,11 @@ import re
 from collections import Counter, defaultdict
 from datetime import datetime
 
+import duckdb
 import phonenumbers
 import pytest
 
+from connectors import ingestion
 from sandbox.sample_store import SOURCES
 from sandbox.sample_store.world import UNKNOWN_CARRIER_STATUSES
 
@@ -77,8 +79,6 @@ def test_csv_carrier_bad_rows_are_counted(small_store):
 
 def test_ingestion_quarantines_exactly_the_bad_records(small_store):
     """Run the real ingestion: read = loaded + quarantined, quarantined = the summary's count."""
-    duckdb = pytest.importorskip("duckdb")
-    ingestion = pytest.importorskip("connectors.ingestion")
     conn = duckdb.connect(":memory:")
     expected = small_store.summary.expected_quarantine_by_source
     for source in ingestion.LANDING_SOURCES:

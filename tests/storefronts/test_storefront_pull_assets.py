@@ -11,7 +11,7 @@ from storefront_helpers import TOKEN, WRONG, harness
 
 from connectors.storefronts.config import StoreConfigError, load_stores
 from connectors.storefronts.resources import WooCommercePullResource, resource_for_store
-from orchestration.defs.ingestion.assets import ingestion_assets
+from orchestration.defs.ingestion.assets import build_ingestion_assets
 from orchestration.defs.storefront_pulls.assets import storefront_pull_definitions
 from orchestration.defs.storefront_pulls.schedules import (
     pull_job_selection,
@@ -92,10 +92,16 @@ def test_the_pull_job_selects_pulls_their_raw_tables_and_the_dbt_models_downstre
 
     defs = dg.Definitions.merge(
         storefront_pull_definitions(stores),
-        dg.Definitions(assets=[*ingestion_assets, staging_model, mart, activation]),
+        dg.Definitions(assets=[*build_ingestion_assets(stores), staging_model, mart, activation]),
         _WAREHOUSE,
     )
-    chosen = pull_job_selection(stores).resolve(defs.resolve_asset_graph())
+    graph = defs.resolve_asset_graph()
+    # Lineage: each platform's raw orders depend on that platform's pulls, and only those.
+    assert graph.get(dg.AssetKey(["raw", "woocommerce_orders"])).parent_keys == {
+        dg.AssetKey(["storefront_pulls", "woocommerce", "casa"])
+    }
+    assert graph.get(dg.AssetKey(["raw", "shopify_orders"])).parent_keys == set()
+    chosen = pull_job_selection(stores).resolve(graph)
     assert {k.to_user_string() for k in chosen} == {
         "storefront_pulls/woocommerce/casa",
         "storefront_pulls/youcan/souk",
@@ -125,8 +131,8 @@ def test_a_wrong_stores_file_names_the_file_store_and_field(tmp_path, text, mess
 
 def _materialize(stores, url, token, landing, warehouse_path):
     pulls = storefront_pull_definitions(stores)
-    raw = [a for a in ingestion_assets if a.key.path[-1] == "woocommerce_orders"]
-    # The raw asset is listed first: only the pull's step priority puts the pull before it.
+    raw = [a for a in build_ingestion_assets(stores) if a.key.path[-1] == "woocommerce_orders"]
+    # The raw asset is listed first: only its deps on the pull put the pull before it.
     return dg.materialize(
         [*raw, *pulls.assets],
         resources={

@@ -4,17 +4,21 @@ Adding, changing or switching off a campaign is an edit of its YAML file in
 ``activations/campaigns/`` (``COD360_CAMPAIGNS_DIR`` to use another folder): the
 asset, its description and its schedule follow. A disabled campaign keeps its
 asset, which runs as a dry run (a preview of what it would send) and has no
-schedule. A bad file stops the code location from loading, with an error naming
-the file and the field: a typo never reaches a customer.
+schedule. A bad file disables that campaign only: its asset keeps its key, says
+in its description what is wrong (file, field, reason), fails with the same
+message when run, and has no schedule; the other campaigns load and run. A typo
+never reaches a customer, and never takes the code location down.
 """
 
+import logging
 import os
+import re
 from pathlib import Path
 
 import dagster as dg
 
 from activations.audience import campaign_audience
-from activations.campaign_config import CAMPAIGNS_DIR, Campaign, load_campaigns
+from activations.campaign_config import CAMPAIGNS_DIR, Campaign, load_campaign_files
 from activations.campaign_planning import MessageSpec
 from activations.campaign_runner import run_campaign
 from activations.clients.resources import WhatsAppCloudResource
@@ -35,6 +39,7 @@ from orchestration.defs.activations.resources import whatsapp_deliverer
 from orchestration.resources import WarehouseResource
 
 SEGMENTS_DIR_ENV = "COD360_SEGMENTS_DIR"
+log = logging.getLogger(__name__)
 
 
 def campaigns_dir() -> Path:
@@ -125,10 +130,46 @@ def build_campaign_schedule(
     )
 
 
+def _broken_campaign_name(path: Path, taken: set[str]) -> str:
+    """The file's name as an asset name (what the campaign's id would be once it is fixed)."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", path.stem) or "campaign"
+    return name if name not in taken else f"{name}_invalid_file"
+
+
+def build_invalid_campaign_asset(name: str, path: Path, problems: list[str]) -> dg.AssetsDefinition:
+    """A disabled stand-in for a campaign whose file is invalid: it shows and raises why."""
+    listed = "\n".join(f"- {problem}" for problem in problems)
+
+    @dg.asset(
+        key=activation_key(name),
+        group_name=ACTIVATIONS_GROUP,
+        kinds={"whatsapp", "python"},
+        description=(
+            f"**Campaign disabled: its file `{path.name}` is invalid.** Nothing is sent until "
+            f"the file is fixed; the other campaigns are not affected.\n\n{listed}"
+        ),
+        tags={"cod360/activation": "campaign", "cod360/campaign_file": "invalid"},
+        metadata={"campaign_file": str(path), "enabled": False, "problems": len(problems)},
+    )
+    def _invalid_campaign() -> None:
+        raise dg.Failure(
+            description=f"campaign file {path} is invalid; nothing was sent:\n{listed}",
+            metadata={"campaign_file": str(path), "problems": dg.MetadataValue.md(listed)},
+            allow_retries=False,
+        )
+
+    return _invalid_campaign
+
+
 @dg.definitions
 def campaign_definitions() -> dg.Definitions:
-    campaigns = load_campaigns(campaigns_dir(), segments_dir=segments_dir())
-    assets = {c.id: build_campaign_asset(c) for c in campaigns}
-    schedules = [build_campaign_schedule(c, assets[c.id]) for c in campaigns if c.enabled]
+    loaded = load_campaign_files(campaigns_dir(), segments_dir=segments_dir())
+    assets = {c.id: build_campaign_asset(c) for c in loaded.campaigns}
+    schedules = [build_campaign_schedule(c, assets[c.id]) for c in loaded.campaigns if c.enabled]
     results = build_campaign_results_asset([a.key for a in assets.values()] + FLOW_KEYS)
-    return dg.Definitions(assets=[*assets.values(), results], schedules=schedules)
+    invalid = []
+    for path, problems in loaded.problems.items():
+        log.warning("campaign disabled, invalid file:\n%s", "\n".join(problems))
+        name = _broken_campaign_name(path, set(assets) | {a.key.path[-1] for a in invalid})
+        invalid.append(build_invalid_campaign_asset(name, path, problems))
+    return dg.Definitions(assets=[*assets.values(), *invalid, results], schedules=schedules)

@@ -4,49 +4,59 @@ Two layers, because activations run in two ways:
 
 * **same run** (``python -m sandbox demo``, a full materialization): the great-expectations
   suites on raw inputs and the dbt tests (error severity) are *blocking* asset
-  checks; Dagster fails the step whose blocking check fails, and every step
-  downstream — the activations — is skipped;
-* **own run** (a campaign schedule selects only its asset): the upstream checks are
-  not in the run, so :func:`blocking_check_problems` reads the latest evaluation of
-  every blocking check on every upstream asset from the Dagster instance
-  (``DagsterInstance.get_latest_asset_check_evaluation_record``) and the asset fails
-  before reading an audience if one failed or was never completed.
+  checks; Dagster fails the step whose blocking check fails and skips every step
+  downstream — the activations. Nothing here is needed for that;
+* **own run** (a campaign or flow schedule selects only its assets): the upstream
+  checks are not in the run, so :func:`blocking_check_problems` reads the latest
+  evaluation of every blocking check on every upstream asset from the Dagster
+  instance (``DagsterInstance.get_latest_asset_check_evaluation_record``) and the
+  asset fails before reading an audience if one failed or never completed.
 
-(Declarative automation offers the same for assets it starts:
-``AutomationCondition.on_cron(...) & AutomationCondition.all_deps_blocking_checks_passed()``;
-campaigns use schedules, as their files say, so the asset checks for itself.)
+Why not declarative automation (``AutomationCondition.on_cron(...) &
+AutomationCondition.all_deps_blocking_checks_passed()``)? It looks at direct deps
+only, and it gates only the runs it starts itself: a campaign launched by hand from
+the UI would skip the gate. Campaign files say when they run, as schedules; the
+gate is part of every run of the asset, whoever starts it.
 
-Which checks are upstream comes from the code location's asset graph: the
-repository's in runs launched by the webserver or the daemon; in in-process runs
-(tests, ``python -m sandbox demo``) that have no repository, the cod360 definitions built once
-per process.
+Upstream stops at an asset tagged ``cod360/gate_boundary`` (``orchestration.tags``):
+``lead_score_approved_version`` keeps the approved version when the promotion check
+refuses a candidate, so that refusal does not stop the activations that read scores.
+
+Which checks are upstream comes from the asset graph the run's job was built from
+(``JobScopedAssetGraph.source_asset_graph``): the code location's whole graph, in
+runs launched by the webserver, the daemon or ``execute_in_process``, with no import
+of the root definitions.
 """
-
-from functools import lru_cache
 
 import dagster as dg
 
-
-@lru_cache(maxsize=1)
-def _code_location_graph():
-    from orchestration.definitions import defs  # the root, loaded lazily: it imports this module
-
-    return defs().resolve_asset_graph()
+from orchestration.tags import GATE_BOUNDARY_TAG
 
 
 def upstream_graph(context: dg.AssetExecutionContext):
-    """The whole asset graph of the code location this asset runs in."""
-    try:
-        return context.repository_def.asset_graph
-    except Exception:  # in-process execution: no repository on the step context
-        return _code_location_graph()
+    """The asset graph the running job was selected from (the code location's, checks included)."""
+    # The job's own graph holds only the selected assets' checks; its source holds all.
+    return context.job_def.asset_layer.asset_graph.source_asset_graph
+
+
+def gated_upstream(graph, key: dg.AssetKey) -> set[dg.AssetKey]:
+    """The assets upstream of ``key`` whose checks gate it: all, up to gate boundaries."""
+    found: set[dg.AssetKey] = set()
+    todo = list(graph.get(key).parent_keys)
+    while todo:
+        parent = todo.pop()
+        if parent in found or not graph.has(parent):
+            continue
+        found.add(parent)
+        if graph.get(parent).tags.get(GATE_BOUNDARY_TAG) != "true":
+            todo.extend(graph.get(parent).parent_keys)
+    return found
 
 
 def blocking_check_problems(context: dg.AssetExecutionContext, graph=None) -> list[str]:
     """One line per blocking upstream check that did not pass on its latest evaluation."""
     graph = graph if graph is not None else upstream_graph(context)
-    upstream = dg.AssetSelection.assets(context.asset_key).upstream(include_self=False)
-    upstream_keys = upstream.resolve(graph)
+    upstream_keys = gated_upstream(graph, context.asset_key)
     if not upstream_keys:
         return []
     check_keys = dg.AssetSelection.checks_for_assets(*upstream_keys).resolve_checks(graph)

@@ -1,10 +1,20 @@
-"""One raw-table asset per landing source: new landing files → ``raw.<source>``."""
+"""One raw-table asset per landing source: new landing files → ``raw.<source>``.
+
+A platform's orders asset (``raw/<platform>_orders``) depends on the pull assets of
+that platform's configured stores (``storefront_pulls/<platform>/<store>``): a run
+that selects both pulls first, and the lineage shows where the landing files came from.
+"""
+
+from collections.abc import Mapping, Sequence
 
 import dagster as dg
 
 from common.privacy import mask_phones_in_text
 from connectors.ingestion import LANDING_SOURCES, LandingSource, ingest_source, table_counts
 from connectors.ingestion.loader import FileReport
+from connectors.storefronts.config import StoreConfig, load_stores
+from orchestration.defs.storefront_pulls.assets import pull_asset_key, raw_orders_key
+from orchestration.defs.transform.assets import raw_source_freshness_policies
 from orchestration.resources import WarehouseResource
 
 INGESTION_GROUP = "ingestion"
@@ -44,11 +54,22 @@ def _quarantine_preview(conn, source: LandingSource) -> str:
     return "| file | line | field | reason |\n| --- | ---: | --- | --- |\n" + body
 
 
-def build_ingestion_asset(source: LandingSource) -> dg.AssetsDefinition:
-    """The asset that loads one source's new landing files into its raw table."""
+def build_ingestion_asset(
+    source: LandingSource,
+    landed_by: Sequence[dg.AssetKey] = (),
+    freshness_policy: dg.FreshnessPolicy | None = None,
+) -> dg.AssetsDefinition:
+    """The asset that loads one source's new landing files into its raw table.
+
+    ``landed_by``: the assets that write this source's landing files (storefront pulls);
+    ``freshness_policy``: how often the table must receive records (its dbt source's
+    ``freshness``).
+    """
 
     @dg.asset(
         key=raw_asset_key(source),
+        deps=list(landed_by),
+        freshness_policy=freshness_policy,
         group_name=INGESTION_GROUP,
         kinds={"duckdb", "python"},
         description=(
@@ -98,4 +119,29 @@ def build_ingestion_asset(source: LandingSource) -> dg.AssetsDefinition:
     return _ingest
 
 
-ingestion_assets = [build_ingestion_asset(source) for source in LANDING_SOURCES]
+def build_ingestion_assets(
+    stores: Sequence[StoreConfig],
+    freshness: Mapping[dg.AssetKey, dg.FreshnessPolicy] | None = None,
+) -> list[dg.AssetsDefinition]:
+    """One asset per landing source; each platform's orders depend on its stores' pulls."""
+    pulls: dict[dg.AssetKey, list[dg.AssetKey]] = {}
+    for store in stores:
+        raw = raw_orders_key(store.platform)
+        if raw is not None:
+            pulls.setdefault(raw, []).append(pull_asset_key(store))
+    freshness = freshness or {}
+    return [
+        build_ingestion_asset(
+            source, pulls.get(raw_asset_key(source), ()), freshness.get(raw_asset_key(source))
+        )
+        for source in LANDING_SOURCES
+    ]
+
+
+@dg.definitions
+def ingestion() -> dg.Definitions:
+    # The same stores file as the storefront_pulls domain, and the freshness the dbt
+    # sources declare for these tables, read at load time.
+    return dg.Definitions(
+        assets=build_ingestion_assets(load_stores(), raw_source_freshness_policies())
+    )

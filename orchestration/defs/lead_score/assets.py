@@ -1,4 +1,9 @@
-"""The lead score in Dagster: retrain, evaluate against the baseline, gate, score open orders.
+"""The lead score in Dagster: retrain, evaluate against the baseline, gate, promote, score.
+
+``lead_score_model`` → ``lead_score_evaluation`` (its blocking check
+``beats_baseline_and_approved_version`` only judges) → ``lead_score_approved_version``
+(promotes, or keeps the previous version) → ``order_scores``. A refused version stops
+the run at the check: nothing downstream runs and the approved version stays.
 
 The model library is ``ml/``; these assets only move data between the warehouse
 and the model store and show the results in the UI.
@@ -13,21 +18,31 @@ from dagster_dbt import get_asset_key_for_model
 
 from common.marts import DuckDBMartReader, MartError
 from ml.config import load_lead_score_config
+from ml.evaluation import EvaluationReport
 from ml.features import ORDER_HISTORY_MART
 from ml.markdown_tables import markdown_table
 from ml.model_lifecycle import (
     evaluate_version,
-    gate_promotion,
+    promote_if_approved,
+    record_verdict,
     score_with_approved,
     train_and_store,
 )
+from ml.promotion import decide_promotion
 from ml.store_resource import ModelStoreResource
 from orchestration.defs.transform.assets import cod360_dbt_models
 from orchestration.resources import WarehouseResource
+from orchestration.tags import GATE_BOUNDARY_TAG
 
 LEAD_SCORE_GROUP = "lead_score"
 ORDER_RTO_HISTORY = get_asset_key_for_model([cod360_dbt_models], "order_rto_history")
 SCORES_TABLE = "ml.order_scores"
+AUTO_PROMOTE_ENV = "COD360_AUTO_PROMOTE"
+
+
+def auto_promote_enabled() -> bool:
+    """``COD360_AUTO_PROMOTE`` is anything but 'false' (the default is to promote)."""
+    return os.environ.get(AUTO_PROMOTE_ENV, "true").lower() != "false"
 
 
 class LeadScoreTrainingConfig(dg.Config):
@@ -104,7 +119,8 @@ def lead_score_model(
         "Compares the new version with the rule-based baseline and the approved version on "
         "the same held-out, later-in-time window: AUC, average precision, Brier (and skill), "
         "log loss, profit at the bands; calibration and gains charts; band sizes and RTO rate "
-        "per band. The promotion check reads this report."
+        "per band. Records the promotion verdict with the version in the model store; the "
+        "blocking check reads the same report."
     ),
 )
 def lead_score_evaluation(
@@ -112,11 +128,14 @@ def lead_score_evaluation(
     lead_score_model: str,
     warehouse: WarehouseResource,
     model_store: ModelStoreResource,
-):
-    report = evaluate_version(_order_frame(warehouse), model_store.get_store(), lead_score_model)
+) -> EvaluationReport:
+    store = model_store.get_store()
+    report = evaluate_version(_order_frame(warehouse), store, lead_score_model)
+    verdict = record_verdict(store, lead_score_model, report, load_lead_score_config())
     context.add_output_metadata(
         {
             "version": lead_score_model,
+            "verdict": verdict.summary(),
             "report": dg.MetadataValue.md(report.to_markdown()),
             "charts": dg.MetadataValue.md(_png_markdown(report.charts)),
             "metrics": dg.MetadataValue.md(markdown_table(report.metrics)),
@@ -132,33 +151,70 @@ def lead_score_evaluation(
     description=(
         "Refuses a version that is worse than the rule-based baseline or than the approved "
         "version on the same held-out window (AUC, Brier, log loss, profit at the bands). "
-        "When it passes and COD360_AUTO_PROMOTE is not 'false', the version is promoted."
+        "Blocking: when it fails, `lead_score_approved_version` and `order_scores` do not run "
+        "and the approved version stays."
     ),
 )
 def lead_score_promotion_gate(
-    lead_score_evaluation, model_store: ModelStoreResource
+    lead_score_evaluation: EvaluationReport, model_store: ModelStoreResource
 ) -> dg.AssetCheckResult:
     report = lead_score_evaluation
-    store = model_store.get_store()
-    version = report.candidate_version
-    auto_promote = os.environ.get("COD360_AUTO_PROMOTE", "true").lower() != "false"
-    decision = gate_promotion(
-        store, version, report, load_lead_score_config(), auto_promote=auto_promote
-    )
+    decision = decide_promotion(report, load_lead_score_config().promotion)
     return dg.AssetCheckResult(
         passed=decision.approved,
         description=decision.summary(),
         metadata={
-            "version": version,
-            "promoted": bool(decision.approved and auto_promote),
-            "approved_version": store.approved_version() or "none (baseline scores orders)",
+            "version": report.candidate_version,
+            "approved_version": model_store.get_store().approved_version()
+            or "none (baseline scores orders)",
             "checks": dg.MetadataValue.json(decision.checks),
         },
     )
 
 
 @dg.asset(
-    deps=[ORDER_RTO_HISTORY],
+    group_name=LEAD_SCORE_GROUP,
+    kinds={"python"},
+    # A refused candidate leaves the approved version as it was: activations downstream
+    # keep acting on scores from it (see orchestration/tags.py).
+    tags={GATE_BOUNDARY_TAG: "true"},
+    description=(
+        "The lead-score version that scores orders (the model store's approved pointer). "
+        "Runs after the blocking check `beats_baseline_and_approved_version` passed: promotes "
+        "the evaluated version when its recorded verdict approves it and COD360_AUTO_PROMOTE "
+        "is not 'false'; otherwise keeps the previously approved version (the rule-based "
+        "baseline before any)."
+    ),
+)
+def lead_score_approved_version(
+    context: dg.AssetExecutionContext,
+    lead_score_evaluation: EvaluationReport,
+    model_store: ModelStoreResource,
+) -> dg.MaterializeResult:
+    store = model_store.get_store()
+    candidate = lead_score_evaluation.candidate_version
+    before = store.approved_version()
+    auto_promote = auto_promote_enabled()
+    # The verdict is read from the store, not assumed from the check: a run that selects
+    # this asset without its check still never promotes a refused version.
+    approved = promote_if_approved(store, candidate, auto_promote=auto_promote)
+    promoted = approved == candidate and approved != before
+    if approved != candidate:
+        why = "promotion by hand (COD360_AUTO_PROMOTE=false)" if not auto_promote else "refused"
+        context.log.info(f"{candidate} not promoted ({why}); approved stays {approved}")
+    return dg.MaterializeResult(
+        metadata={
+            "approved_version": approved or "none (baseline scores orders)",
+            "candidate_version": candidate,
+            "promoted": promoted,
+            "previous_version": before or "none",
+            "auto_promote": auto_promote,
+        }
+    )
+
+
+@dg.asset(
+    deps=[ORDER_RTO_HISTORY, lead_score_approved_version],
     group_name=LEAD_SCORE_GROUP,
     kinds={"duckdb", "python"},
     description=(
@@ -215,7 +271,9 @@ def order_scores(
 
 lead_score_training_schedule = dg.ScheduleDefinition(
     name="lead_score_weekly_retraining",
-    target=dg.AssetSelection.assets(lead_score_model, lead_score_evaluation),
+    target=dg.AssetSelection.assets(
+        lead_score_model, lead_score_evaluation, lead_score_approved_version
+    ),
     cron_schedule="0 3 * * 1",
     execution_timezone="Africa/Casablanca",
     default_status=dg.DefaultScheduleStatus.STOPPED,

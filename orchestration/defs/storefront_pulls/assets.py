@@ -5,11 +5,10 @@ The stores come from ``connectors/storefronts/stores.yml`` (or the file named by
 ``storefront_pulls/<platform>/<store>``, each with its own resource
 ``storefront_<store>`` whose URL and credentials are ``dg.EnvVar``.
 
-A pull asset is nobody's dependency: it writes landing files, which the raw
-ingestion asset of its platform (``raw/<platform>_orders``) loads like any other
-landing file. The pull job (``schedules.py``) runs both, pulls first: the pull
-steps carry a high ``dagster/priority``, which the in-process executor uses to
-order steps that do not depend on each other.
+A pull asset writes landing files, which the raw ingestion asset of its platform
+(``raw/<platform>_orders``) loads like any other landing file; that asset declares
+the pulls as its ``deps`` (``orchestration/defs/ingestion/assets.py``), so the pull
+job (``schedules.py``) runs the pulls first and the lineage joins up.
 """
 
 import dagster as dg
@@ -23,7 +22,6 @@ from connectors.storefronts.state import store_dir
 from orchestration.resources import WarehouseResource
 
 STOREFRONT_PULLS_GROUP = "storefront_pulls"
-PULL_PRIORITY = "100"  # ahead of the raw ingestion steps that read what the pulls land
 
 
 def pull_asset_key(store: StoreConfig) -> dg.AssetKey:
@@ -47,7 +45,6 @@ def build_pull_asset(store: StoreConfig) -> dg.AssetsDefinition:
         group_name=STOREFRONT_PULLS_GROUP,
         kinds={"python", store.platform},
         required_resource_keys={resource_key(store), "warehouse"},
-        op_tags={"dagster/priority": PULL_PRIORITY},
         description=(
             f"Pulls the {store.platform} store `{store.name}`: orders updated since its "
             f"high-water mark (minus {store.overlap_minutes:g} minutes of overlap; every order "

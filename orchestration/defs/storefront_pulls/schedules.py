@@ -48,7 +48,7 @@ def storefront_pull_schedule_definitions(stores: list[StoreConfig]) -> dg.Defini
     job = dg.define_asset_job(
         PULL_JOB_NAME,
         selection=pull_job_selection(stores),
-        # One process, steps in order (pulls first, by priority); DuckDB has one writer.
+        # One process, steps in dependency order (pulls first); DuckDB has one writer.
         executor_def=dg.in_process_executor,
         description="Pull every configured store, ingest the new landing files, rebuild the models.",
     )
