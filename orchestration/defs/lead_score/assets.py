@@ -35,7 +35,7 @@ from orchestration.resources import WarehouseResource
 from orchestration.tags import GATE_BOUNDARY_TAG
 
 LEAD_SCORE_GROUP = "lead_score"
-ORDER_RTO_HISTORY = get_asset_key_for_model([cod360_dbt_models], "order_rto_history")
+ORDER_RTO_HISTORY = get_asset_key_for_model([cod360_dbt_models], ORDER_HISTORY_MART)
 SCORES_TABLE = "ml.order_scores"
 AUTO_PROMOTE_ENV = "COD360_AUTO_PROMOTE"
 
