@@ -88,11 +88,16 @@ class Bench:
         argv = [sys.executable, "-m", "orchestration.cli", "run"]
         argv += ["--select", select] if select else []
         argv += ["--exclude", exclude] if exclude else []
-        figures = run_measured(
-            label, argv, env=self.env, cwd=PROJECT_ROOT, log_file=self.logs / f"{phase}.log"
-        )
+        log_file = self.logs / f"{phase}.log"
+        offset = log_file.stat().st_size if log_file.exists() else 0
+        figures = run_measured(label, argv, env=self.env, cwd=PROJECT_ROOT, log_file=log_file)
         if not figures.ok:
-            print(f"  !! {label} exited {figures.returncode}: see {self.logs / f'{phase}.log'}")
+            print(f"  !! {label} exited {figures.returncode}: see {log_file}")
+            with log_file.open("rb") as log:
+                log.seek(offset)
+                for line in log.read().decode(errors="replace").splitlines():
+                    if line.startswith(("  step failed:", "  check ")):
+                        print(f"  !! {line.strip()[:300]}")
         return figures
 
     def scoring_stage(self, phase: str) -> ProcessFigures:
@@ -155,12 +160,12 @@ def _gb(n: int) -> str:
 def print_table(title: str, rows: list[ProcessFigures], full: list[ProcessFigures] | None = None):
     """One line per stage: wall, CPU, peak RSS, and the ratio to the full run's same stage."""
     print(f"\n{title}")
-    header = f"  {'stage':<24}{'wall s':>9}{'CPU s':>9}{'user s':>9}{'sys s':>8}{'peak RSS GB':>13}"
+    header = f"  {'stage':<36}{'wall s':>9}{'CPU s':>9}{'user s':>9}{'sys s':>8}{'peak RSS GB':>13}"
     print(header + (f"{'wall / full':>13}{'CPU / full':>12}" if full else "") + "  exit")
     by_label = {f.label: f for f in full or []}
     for row in rows:
         line = (
-            f"  {row.label:<24}{row.wall_s:>9.1f}{row.cpu_s:>9.1f}{row.user_s:>9.1f}"
+            f"  {row.label:<36}{row.wall_s:>9.1f}{row.cpu_s:>9.1f}{row.user_s:>9.1f}"
             f"{row.sys_s:>8.1f}{_gb(row.peak_rss_bytes):>13}"
         )
         if full:
@@ -220,7 +225,7 @@ def _dbt_and_reference(bench: Bench) -> tuple[ProcessFigures, ProcessFigures, li
 
 def _target_line(what: str, measured: str, target: str, met: bool | None) -> str:
     verdict = {True: "met", False: "NOT met", None: "n/a"}[met]
-    return f"  {what:<40}{measured:>28}  {target:<30}{verdict}"
+    return f"  {what:<42}{measured:>10}  {target:<34}{verdict}"
 
 
 def main() -> int:
