@@ -223,9 +223,53 @@ def _dbt_and_reference(bench: Bench) -> tuple[ProcessFigures, ProcessFigures, li
     return dbt, reference, comparison_lines(compare(ref_copy, dbt_copy))
 
 
-def _target_line(what: str, measured: str, target: str, met: bool | None) -> str:
-    verdict = {True: "met", False: "NOT met", None: "n/a"}[met]
-    return f"  {what:<42}{measured:>10}  {target:<34}{verdict}"
+def _print_targets(
+    orders: int,
+    product: ProcessFigures,
+    delta: list[ProcessFigures],
+    nothing: list[ProcessFigures],
+    dbt_over_reference: float,
+) -> None:
+    """The issue's targets beside the measured figures (wall-time ratios to the full run)."""
+    delta_ratio = total("", delta).wall_s / product.wall_s
+    nothing_ratio = total("", nothing).wall_s / product.wall_s
+    at_target = orders == TARGET_ORDERS
+    print(f"\nTargets of the issue (measured at {orders:,} orders; wall-time ratios)")
+    rows = [
+        (
+            "1 M orders ingest+dbt+scoring wall",
+            f"{product.wall_s:.1f} s",
+            f"<= {TARGET_WALL_S:.0f} s at 1,000,000 orders",
+            product.wall_s <= TARGET_WALL_S if at_target else None,
+        ),
+        (
+            "1 M orders ingest+dbt+scoring peak RSS",
+            f"{_gb(product.peak_rss_bytes)} GB",
+            f"<= {_gb(TARGET_PEAK_RSS)} GB at 1,000,000 orders",
+            product.peak_rss_bytes <= TARGET_PEAK_RSS if at_target else None,
+        ),
+        (
+            "1 % delta: ingest+dbt+scoring / full",
+            f"{delta_ratio:.1%}",
+            f"<= {TARGET_DELTA_RATIO:.0%}",
+            delta_ratio <= TARGET_DELTA_RATIO,
+        ),
+        (
+            "nothing new: ingest+dbt+scoring / full",
+            f"{nothing_ratio:.1%}",
+            f"<= {TARGET_NOTHING_NEW_RATIO:.0%}",
+            nothing_ratio <= TARGET_NOTHING_NEW_RATIO,
+        ),
+        (
+            "dbt models / hand-written reference",
+            f"{dbt_over_reference:.2f}x",
+            f"<= {TARGET_DBT_OVER_REFERENCE}x",
+            dbt_over_reference <= TARGET_DBT_OVER_REFERENCE,
+        ),
+    ]
+    for what, measured, target, met in rows:
+        verdict = {True: "met", False: "NOT met", None: "n/a"}[met]
+        print(f"  {what:<42}{measured:>10}  {target:<34}{verdict}")
 
 
 def main() -> int:
@@ -293,46 +337,8 @@ def main() -> int:
     print("\nSame rows? (floats rounded to 9 decimals; 'except all' both ways on every column)")
     print("\n".join(lines))
 
-    product = total("ingest + dbt + scoring", full_product)
-    delta_ratio = total("", delta).wall_s / product.wall_s
-    nothing_ratio = total("", nothing).wall_s / product.wall_s
-    at_target = args.orders == TARGET_ORDERS
-    print(f"\nTargets of the issue (measured at {args.orders:,} orders; wall-time ratios)")
-    print(
-        "\n".join(
-            [
-                _target_line(
-                    "1 M orders ingest+dbt+scoring wall",
-                    f"{product.wall_s:.1f} s",
-                    f"<= {TARGET_WALL_S:.0f} s at 1,000,000 orders",
-                    product.wall_s <= TARGET_WALL_S if at_target else None,
-                ),
-                _target_line(
-                    "1 M orders ingest+dbt+scoring peak RSS",
-                    f"{_gb(product.peak_rss_bytes)} GB",
-                    f"<= {_gb(TARGET_PEAK_RSS)} GB at 1,000,000 orders",
-                    product.peak_rss_bytes <= TARGET_PEAK_RSS if at_target else None,
-                ),
-                _target_line(
-                    "1 % delta: ingest+dbt+scoring / full",
-                    f"{delta_ratio:.1%}",
-                    f"<= {TARGET_DELTA_RATIO:.0%}",
-                    delta_ratio <= TARGET_DELTA_RATIO,
-                ),
-                _target_line(
-                    "nothing new: ingest+dbt+scoring / full",
-                    f"{nothing_ratio:.1%}",
-                    f"<= {TARGET_NOTHING_NEW_RATIO:.0%}",
-                    nothing_ratio <= TARGET_NOTHING_NEW_RATIO,
-                ),
-                _target_line(
-                    "dbt models / hand-written reference",
-                    f"{ratio:.2f}x",
-                    f"<= {TARGET_DBT_OVER_REFERENCE}x",
-                    ratio <= TARGET_DBT_OVER_REFERENCE,
-                ),
-            ]
-        )
+    _print_targets(
+        args.orders, total("ingest + dbt + scoring", full_product), delta, nothing, ratio
     )
     failed = [f.label for f in [*full, *delta, *nothing, dbt, reference] if not f.ok]
     if failed:
