@@ -2,16 +2,22 @@
 
 ``os.wait4`` returns the child's resource usage including every descendant it waited
 for (dbt runs as a child of the Dagster process), so CPU is the whole tree's and
-``ru_maxrss`` is the peak resident set of its largest single process.
+``ru_maxrss`` is the peak resident set of its largest single process. The wait happens
+in a small launcher (``child_rusage.py``): Linux carries the peak RSS across fork +
+exec, so a command started straight from the benchmark would report at least the
+benchmark's own memory.
 """
 
 from __future__ import annotations
 
-import os
+import json
 import subprocess
-import time
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+_LAUNCHER = Path(__file__).with_name("child_rusage.py")
 
 
 @dataclass(frozen=True)
@@ -39,24 +45,21 @@ def run_measured(
 ) -> ProcessFigures:
     """Run ``argv`` to completion, its output appended to ``log_file``, and measure it."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    with log_file.open("ab") as log:
-        log.write(f"\n===== {label}: {' '.join(argv)}\n".encode())
-        log.flush()
-        started = time.perf_counter()
-        process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
-        _pid, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-    returncode = os.waitstatus_to_exitcode(status)
-    process.returncode = returncode  # reaped here: Popen must not wait for it again
-    return ProcessFigures(
-        label=label,
-        wall_s=wall,
-        user_s=usage.ru_utime,
-        sys_s=usage.ru_stime,
-        # Linux reports ru_maxrss in kilobytes.
-        peak_rss_bytes=usage.ru_maxrss * 1024,
-        returncode=returncode,
-    )
+    with tempfile.TemporaryDirectory(prefix="cod360-rusage-") as tmp:
+        result = Path(tmp) / "rusage.json"
+        with log_file.open("ab") as log:
+            log.write(f"\n===== {label}: {' '.join(argv)}\n".encode())
+            log.flush()
+            subprocess.run(
+                [sys.executable, "-S", str(_LAUNCHER), str(result), *argv],
+                env=env,
+                cwd=cwd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                check=True,
+            )
+        figures = json.loads(result.read_text(encoding="utf-8"))
+    return ProcessFigures(label=label, **figures)
 
 
 def total(label: str, parts: list[ProcessFigures]) -> ProcessFigures:
