@@ -42,48 +42,57 @@ def delta_name(path: Path) -> Path:
     return path.with_name(f"{path.stem}{DELTA_MARK}{path.suffix}")
 
 
-def _lines(data: bytes) -> list[bytes]:
-    """Lines as the loader reads them (split on ``\\n`` only), each with its newline."""
-    if not data:
-        return []
-    lines = [line + b"\n" for line in data.split(b"\n")]
-    if data.endswith(b"\n"):
-        lines.pop()
-    else:
-        lines[-1] = lines[-1][:-1]
-    return lines
-
-
 def _is_record(line: bytes) -> bool:
     return bool(line.strip())
 
 
-def split_lines(
-    lines: list[bytes], *, has_header: bool, delta_fraction: float
-) -> tuple[list[bytes], list[bytes], int]:
-    """(base lines, delta lines, records): the delta is the last records of the file.
-
-    The delta gets ``round(records × delta_fraction)`` records (no minimum, so the
-    delta stays about ``delta_fraction`` of the whole store even with many small
-    files); a CSV header opens both halves.
-    """
-    header, body = (lines[:1], lines[1:]) if has_header and lines else ([], lines)
-    record_positions = [i for i, line in enumerate(body) if _is_record(line)]
-    records = len(record_positions)
-    delta_records = int(records * delta_fraction + 0.5)
-    if delta_records == 0:
-        return lines, [], records
-    cut = record_positions[records - delta_records]
-    return header + body[:cut], header + body[cut:], records
+def count_records(path: Path) -> int:
+    """Records in one landing file, as the loader counts them (header and blanks excluded)."""
+    with path.open("rb") as handle:
+        if path.suffix == ".csv":
+            handle.readline()
+        # Iterating a binary file splits on b"\n" only, as the loader's JSON-lines reader does.
+        return sum(1 for line in handle if _is_record(line))
 
 
-def _publish(path: Path, lines: list[bytes]) -> None:
-    """Write a closed landing file: a temporary name the loader ignores, then a rename."""
+def _temporary(path: Path) -> Path:
+    """A name the loader ignores while the file is written (renamed when closed)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as handle:
-        handle.writelines(lines)
-    os.replace(tmp, path)
+    return path.with_name(path.name + ".tmp")
+
+
+def split_file(
+    path: Path, base_path: Path, delta_path: Path, *, delta_fraction: float
+) -> tuple[int, int]:
+    """Write the base and the delta of one file; return (records, delta records).
+
+    The delta gets the last ``round(records × delta_fraction)`` records (no minimum, so
+    the delta stays about ``delta_fraction`` of the whole store even with many small
+    files; a file too small for one record has no delta file). A CSV header opens both
+    halves. Files are streamed, never held in memory, and published closed.
+    """
+    records = count_records(path)
+    delta_records = int(records * delta_fraction + 0.5)
+    keep = records - delta_records
+    base_tmp, delta_tmp = _temporary(base_path), None
+    with path.open("rb") as source, base_tmp.open("wb") as base:
+        header = source.readline() if path.suffix == ".csv" else b""
+        base.write(header)
+        out, seen = base, 0
+        for line in source:
+            if _is_record(line):
+                if seen == keep and delta_tmp is None:
+                    delta_tmp = _temporary(delta_path)
+                    out = delta_tmp.open("wb")
+                    out.write(header)
+                seen += 1
+            out.write(line)
+        if out is not base:
+            out.close()
+    os.replace(base_tmp, base_path)
+    if delta_tmp is not None:
+        os.replace(delta_tmp, delta_path)
+    return records, delta_records
 
 
 def landing_file_paths(landing_dir: Path) -> list[Path]:
@@ -106,37 +115,20 @@ def split_landing(
     splits = []
     for path in landing_file_paths(landing_dir):
         rel = path.relative_to(landing_dir)
-        base, delta, records = split_lines(
-            _lines(path.read_bytes()),
-            has_header=path.suffix == ".csv",
-            delta_fraction=delta_fraction,
-        )
-        _publish(base_dir / rel, base)
-        delta_rel = None
-        if delta:
-            delta_rel = delta_name(rel)
-            _publish(delta_dir / delta_rel, delta)
-        delta_count = sum(
-            1 for line in delta[1 if rel.suffix == ".csv" else 0 :] if _is_record(line)
+        delta_rel = delta_name(rel)
+        records, delta_records = split_file(
+            path, base_dir / rel, delta_dir / delta_rel, delta_fraction=delta_fraction
         )
         splits.append(
             FileSplit(
                 path=rel.as_posix(),
                 records=records,
-                base_records=records - delta_count,
-                delta_records=delta_count,
-                delta_path=delta_rel.as_posix() if delta_rel else None,
+                base_records=records - delta_records,
+                delta_records=delta_records,
+                delta_path=delta_rel.as_posix() if delta_records else None,
             )
         )
     return splits
-
-
-def count_records(path: Path) -> int:
-    """Records in one landing file, as the loader counts them (header and blanks excluded)."""
-    lines = _lines(path.read_bytes())
-    if path.suffix == ".csv":
-        lines = lines[1:]
-    return sum(1 for line in lines if _is_record(line))
 
 
 def copy_landing(source_dir: Path, landing_dir: Path) -> int:
