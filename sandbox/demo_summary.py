@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 
+from common.marts import mart, mart_exists
 from common.warehouse import connect, table_exists
 from connectors.ingestion import LANDING_SOURCES, table_counts
 
@@ -43,11 +44,11 @@ def _raw_inputs(conn: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _grouped(conn, title: str, schema: str, table: str, column: str, label: str) -> None:
-    if not table_exists(conn, schema, table):
+def _grouped(conn, title: str, relation: str | None, column: str, label: str) -> None:
+    if relation is None:
         return
     rows = conn.execute(
-        f"select {column}, count(*) from {schema}.{table} group by 1 order by 2 desc, 1"
+        f"select {column}, count(*) from {relation} group by 1 order by 2 desc, 1"
     ).fetchall()
     total = sum(count for _, count in rows) or 1
     _table(
@@ -55,16 +56,21 @@ def _grouped(conn, title: str, schema: str, table: str, column: str, label: str)
     )
 
 
+def _built(conn, model: str) -> str | None:
+    """The relation of a contracted mart (by model name, from the manifest), if it is built."""
+    target = mart(model)
+    return target.relation if mart_exists(conn, target) else None
+
+
 def _orders(conn) -> None:
-    _grouped(
-        conn, "Orders by canonical status", "intermediate", "int_orders", "order_status", "status"
-    )
-    if table_exists(conn, "intermediate", "int_orders"):
+    orders = _built(conn, "orders")
+    _grouped(conn, "Orders by canonical status", orders, "order_status", "status")
+    if orders is not None:
         rate = conn.execute(
-            """
+            f"""
             select count(*) filter (where outcome = 'returned') * 1.0
                    / nullif(count(*) filter (where outcome in ('delivered', 'returned')), 0)
-            from intermediate.int_orders where is_cod
+            from {orders} where is_cod
             """
         ).fetchone()[0]
         if rate is not None:
@@ -72,10 +78,11 @@ def _orders(conn) -> None:
 
 
 def _segments(conn) -> None:
-    if not table_exists(conn, "marts", "segment_membership"):
+    membership = _built(conn, "segment_membership")
+    if membership is None:
         return
     rows = conn.execute(
-        "select segment_name, count(*) from marts.segment_membership group by 1 order by 1"
+        f"select segment_name, count(*) from {membership} group by 1 order by 1"
     ).fetchall()
     _table("Segment members", ["segment", "customers"], rows, [28, 10])
 
@@ -100,7 +107,8 @@ def _lead_score(conn, model_store: Path) -> None:
                 [28, 8, 8, 10, 11],
             )
     if table_exists(conn, "ml", "order_scores"):
-        _grouped(conn, "Open orders by lead-score band", "ml", "order_scores", "band", "band")
+        # ml.order_scores is written by the lead-score asset, not by dbt.
+        _grouped(conn, "Open orders by lead-score band", "ml.order_scores", "band", "band")
 
 
 def print_summary(warehouse_path: Path, model_store: Path | None = None) -> None:
@@ -108,22 +116,9 @@ def print_summary(warehouse_path: Path, model_store: Path | None = None) -> None
     with connect(warehouse_path, read_only=True) as conn:
         _raw_inputs(conn)
         _orders(conn)
-        _grouped(
-            conn,
-            "Customers by lifecycle stage",
-            "marts",
-            "customer_lifecycle",
-            "lifecycle_stage",
-            "stage",
-        )
-        _grouped(
-            conn,
-            "Customers by RFM segment",
-            "marts",
-            "rfm_scores",
-            "rfm_segment_with_overlay",
-            "segment",
-        )
+        customers = _built(conn, "customer_360")
+        _grouped(conn, "Customers by lifecycle stage", customers, "lifecycle_stage", "stage")
+        _grouped(conn, "Customers by RFM segment", customers, "rfm_segment_with_overlay", "segment")
         _segments(conn)
         if model_store is not None:
             _lead_score(conn, model_store)
