@@ -89,9 +89,17 @@ def materialize_everything(
         for event in result.all_events:
             if event.is_step_failure:
                 print(
-                    f"  step failed: {event.step_key}: {event.event_specific_data.error.message.strip()[:500]}"
+                    f"  step failed: {event.step_key}: {_root_cause(event.event_specific_data.error)}"
                 )
     return result.success
+
+
+def _root_cause(error) -> str:
+    """The innermost error's message: Dagster wraps the asset's own exception
+    ("Error occurred while executing op …"), and the user needs the one it wraps."""
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    return error.message.strip()[:500]
 
 
 @contextlib.contextmanager
