@@ -381,6 +381,7 @@ SOURCE_RULES: dict[str, tuple[FieldRule, ...]] = {
         FieldRule("createdAt", ISO, required=True),
         FieldRule("updatedAt", ISO, required=True),
         FieldRule("cancelledAt", ISO),
+        FieldRule("closedAt", ISO),
         FieldRule("totalPriceSet.shopMoney.amount", MONEY, required=True),
         FieldRule("tags", STRINGS),
         FieldRule("paymentGatewayNames", STRINGS),
@@ -390,6 +391,7 @@ SOURCE_RULES: dict[str, tuple[FieldRule, ...]] = {
     "woocommerce_orders": (
         FieldRule("date_created_gmt", NAIVE_UTC, required=True),
         FieldRule("date_modified_gmt", NAIVE_UTC, required=True),
+        FieldRule("date_completed_gmt", NAIVE_UTC),
         FieldRule("total", MONEY, required=True),
         FieldRule("line_items", OBJECTS),
         FieldRule("line_items[*].quantity", QUANTITY),

@@ -28,3 +28,21 @@
 {% macro spark__median(expr) -%}
     percentile({{ expr }}, 0.5)
 {%- endmacro %}
+
+{#- A scalar of a JSON document as text, by JSON path (`$.a.b`); null when absent. JSON
+    has no dbt cross-database macro, so the project brings its own. -#}
+{% macro json_text(json_expr, path) -%}
+    {{ return(adapter.dispatch('json_text', 'cod360')(json_expr, path)) }}
+{%- endmacro %}
+
+{% macro default__json_text(json_expr, path) -%}
+    json_value({{ json_expr }}, '{{ path }}')
+{%- endmacro %}
+
+{% macro duckdb__json_text(json_expr, path) -%}
+    ({{ json_expr }} ->> '{{ path }}')
+{%- endmacro %}
+
+{% macro spark__json_text(json_expr, path) -%}
+    get_json_object({{ json_expr }}, '{{ path }}')
+{%- endmacro %}

@@ -18,7 +18,7 @@ unioned as (
     {% for relation in ['shopify', 'woocommerce', 'youcan', 'lightfunnels', 'prestashop', 'tiktok'] %}
         select
             order_ref, platform, platform_order_id, order_number, placed_at, updated_at, raw_status,
-            cancel_reason, payment_method, phone_raw, email, customer_name, city_raw, address,
+            closed_at, cancelled_at, cancel_reason, payment_method, phone_raw, email, customer_name, city_raw, address,
             total_amount, currency, item_count, record_id, source_file, line_number, loaded_at
         from {{ relation }}
         {% if not loop.last %}union all{% endif %}
@@ -27,7 +27,7 @@ unioned as (
 
 status_map as (select * from {{ ref('storefront_status_map') }}),
 
-final as (
+mapped as (
     select
         unioned.*,
         coalesce(status_map.canonical_status, 'unknown') as storefront_status
@@ -35,6 +35,21 @@ final as (
     left join status_map
         on unioned.platform = status_map.platform
         and unioned.raw_status = status_map.raw_status
+),
+
+final as (
+    select
+        *,
+        -- When the order reached the status this snapshot shows, as far as the snapshot
+        -- tells: the platform's own completion / cancellation time where it carries one,
+        -- else the snapshot's update time (int_storefront_orders then keeps the first
+        -- snapshot per status, so a later edit never moves it).
+        case
+            when storefront_status = 'delivered' then coalesce(closed_at, updated_at)
+            when storefront_status in ('cancelled', 'returned') then coalesce(cancelled_at, updated_at)
+            else updated_at
+        end as status_reached_at
+    from mapped
 )
 
 select * from final
