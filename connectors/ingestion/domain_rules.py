@@ -388,6 +388,16 @@ SOURCE_RULES: dict[str, tuple[FieldRule, ...]] = {
         FieldRule("lineItems.nodes", OBJECTS),
         FieldRule("lineItems.nodes[*].quantity", QUANTITY),
     ),
+    "shopify_webhook_orders": (
+        FieldRule("created_at", ISO, required=True),
+        FieldRule("updated_at", ISO, required=True),
+        FieldRule("cancelled_at", ISO),
+        FieldRule("closed_at", ISO),
+        FieldRule("total_price", MONEY, required=True),
+        FieldRule("payment_gateway_names", STRINGS),
+        FieldRule("line_items", OBJECTS),
+        FieldRule("line_items[*].quantity", QUANTITY),
+    ),
     "woocommerce_orders": (
         FieldRule("date_created_gmt", NAIVE_UTC, required=True),
         FieldRule("date_modified_gmt", NAIVE_UTC, required=True),
