@@ -29,7 +29,7 @@ from activations.warehouse_tables import CAMPAIGN_RUNS, OUTBOX, ensure_activatio
 from common.settings import Settings
 from common.warehouse import connect
 from sandbox.contract_servers import ScriptedReply
-from sandbox.demo_servers import demo_servers
+from sandbox.demo_servers import demo_servers, simulated_now
 
 FOLLOW_UP = ["raw/whatsapp_webhooks", "raw/sms_events"]
 
@@ -38,8 +38,11 @@ def scripted_replies(warehouse: Path) -> dict[str, ScriptedReply]:
     """Of the customers asked to confirm, two in five tap CONFIRM, one in five CANCEL."""
     from datetime import UTC, datetime
 
+    # The simulated store's clock, as the servers use (sandbox.demo_servers.simulated_now).
+    now = simulated_now(warehouse)
+    as_of = datetime.fromtimestamp(now, UTC) if now is not None else datetime.now(UTC)
     with connect(warehouse, read_only=True) as conn:
-        members = new_cod_orders()(conn, datetime.now(UTC))
+        members = new_cod_orders()(conn, as_of)
     replies = {}
     for i, member in enumerate(sorted({m.customer_phone for m in members})):
         if i % 5 < 2:

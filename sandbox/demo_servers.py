@@ -11,9 +11,11 @@ definitions). Credentials are random per start and never printed.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 
 from activations.campaign_config import Campaign, load_campaigns
@@ -61,6 +63,21 @@ def campaign_templates(campaigns: Iterable[Campaign]) -> list[ApprovedTemplate]:
     return list(found.values())
 
 
+def simulated_now(warehouse: Path) -> float | None:
+    """The sample store's clock: the latest order placement in the warehouse (unix
+    seconds), or None before the first build. The servers stamp the events they emit
+    with it, not with the wall clock: a demo re-run days later must not move the
+    warehouse's run date to today (every window and segment would shift with it)."""
+    if not warehouse.exists():
+        return None
+    with connect(warehouse, read_only=True) as conn:
+        orders = mart(ORDERS_MODEL)
+        if not relation_exists(conn, orders):
+            return None
+        (latest,) = conn.execute(f"select max(placed_at) from {orders}").fetchone()
+    return latest.replace(tzinfo=UTC).timestamp() if latest is not None else None
+
+
 def open_orders(warehouse: Path) -> dict[str, list[dict]]:
     """The warehouse's open orders, in each storefront server's seed format."""
     seeds: dict[str, list[dict]] = {"shopify": [], "woocommerce": [], "youcan": []}
@@ -83,6 +100,12 @@ def open_orders(warehouse: Path) -> dict[str, list[dict]]:
                 entry = {"id": int(order_id), "status": "pending"}
             seeds[platform].append(entry)
     return seeds
+
+
+def _frozen_clock(start: float) -> Callable[[], float]:
+    """The simulated clock: always ``start`` (the servers add their own offsets, e.g.
+    delivered 5 s after sent), so that the same run gives the same times."""
+    return lambda: start
 
 
 @dataclass
@@ -108,8 +131,15 @@ def demo_servers(
     campaigns: Iterable[Campaign] | None = None,
     replies: Mapping[str, ScriptedReply] | None = None,
     otp_secret: str | None = None,
+    now: float | None = None,
 ) -> Iterator[DemoServers]:
-    """Start every contract server on 127.0.0.1; yield them with the env that points at them."""
+    """Start every contract server on 127.0.0.1; yield them with the env that points at them.
+
+    ``now`` (unix seconds) is the clock the servers stamp their webhooks and events
+    with; by default the simulated store's (:func:`simulated_now`), else the wall clock.
+    """
+    start = now if now is not None else simulated_now(warehouse)
+    clock = time.time if start is None else _frozen_clock(start)
     token = {name: secrets.token_urlsafe(24) for name in ("wa", "sms", "shop", "ck", "cs", "yc")}
     campaign_list = list(campaigns) if campaigns is not None else load_campaigns()
     seeds = open_orders(warehouse)
@@ -125,8 +155,9 @@ def demo_servers(
             # A fresh seed per start: message ids must not repeat across demo runs that
             # share a landing folder.
             seed=secrets.randbits(32),
+            clock=clock,
         ),
-        sms=SmsContractServer(api_key=token["sms"], landing_dir=landing_dir),
+        sms=SmsContractServer(api_key=token["sms"], landing_dir=landing_dir, clock=clock),
         shopify=ShopifyContractServer(access_token=token["shop"], orders=seeds["shopify"]),
         woocommerce=WooCommerceContractServer(
             consumer_key=token["ck"], consumer_secret=token["cs"], orders=seeds["woocommerce"]

@@ -13,7 +13,8 @@ from __future__ import annotations
 import hmac
 import itertools
 import re
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ class SmsContractServer(ContractServer):
         faults: Any = None,
         rate_limit_per_s: float | None = None,
         rate_limit_burst: float | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(
             faults=faults, rate_limit_per_s=rate_limit_per_s, rate_limit_burst=rate_limit_burst
@@ -56,6 +58,9 @@ class SmsContractServer(ContractServer):
         self.messages: dict[str, dict[str, Any]] = {}  # by client_ref
         self._pending: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
+        # What "now" is for the events' times: the demo passes the simulated store's
+        # clock, so that a re-run does not stamp today's date into the warehouse.
+        self._clock = clock
 
     def flush_events(self) -> Path | None:
         if self.landing_dir is None:
@@ -111,7 +116,7 @@ class SmsContractServer(ContractServer):
         self.duplicates.see(to, text)
         message = {"id": f"sms_{next(self._ids):08d}", "status": "queued"}
         self.messages[ref] = message
-        now = datetime.now(UTC)
+        now = datetime.fromtimestamp(self._clock(), UTC)
         for offset, status in ((1, "sent"), (5, "delivered")):
             self._pending.append(
                 {
