@@ -356,13 +356,14 @@ class _OrderMixin:
     def _later_edit(self, order: _OrderCtx, state: str) -> None:
         """Now and then the store edits a closed order days later (a note added): a new
         snapshot in the same state with a later update time, which must not move the
-        time the order reached that state. Own random stream: the world is unchanged."""
+        time the order reached that state. Own random stream, and written clean (no mess,
+        no injector count): the rest of the world and of its mess is unchanged."""
         edit_rnd = self.edit_rnd
         if edit_rnd.random() >= LATER_EDIT_SHARE:
             return
         order.note = "Client a appelé: satisfait"
         edit_ts = order.closed_ts + _randint(edit_rnd, 5 * DAY, 25 * DAY)
-        if self._snapshot(order, edit_ts, state):
+        if self._snapshot(order, edit_ts, state, clean=True):
             self.later_edits += 1
 
     def _storefront_sees(self, order: _OrderCtx) -> bool:

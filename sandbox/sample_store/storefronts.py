@@ -10,21 +10,22 @@ from sandbox.sample_store.order import _OrderCtx, _product
 class _StorefrontMixin:
     """Writes the order as its storefront (or TikTok lead form) shows it."""
 
-    def _snapshot(self, order: _OrderCtx, ts: int, state: str) -> bool:
+    def _snapshot(self, order: _OrderCtx, ts: int, state: str, *, clean: bool = False) -> bool:
         """Write the order as its storefront shows it in ``state`` at ``ts``; False when
-        nothing was written (after the end date)."""
+        nothing was written (after the end date). ``clean``: no mess, so that the record
+        draws nothing from the mess stream (see ``_emit``)."""
         platform = order.platform
         if state == "delivered" and order.closed_ts is None:
             order.closed_ts = ts
         if platform == "shopify":
             record = self._shopify(order, ts, state)
-            return self._emit(ts, "shopify", "shopify_orders", record)
+            return self._emit(ts, "shopify", "shopify_orders", record, clean=clean)
         if platform == "woocommerce":
             record = self._woocommerce(order, ts, state)
-            return self._emit(ts, "woocommerce", "woocommerce_orders", record)
+            return self._emit(ts, "woocommerce", "woocommerce_orders", record, clean=clean)
         if platform == "youcan":
             record = self._youcan(order, ts, state)
-            return self._emit(ts, "youcan", "youcan_orders", record)
+            return self._emit(ts, "youcan", "youcan_orders", record, clean=clean)
         if state == "placed":
             record = self._tiktok(order)
             return self._emit(order.placed_ts, "tiktok", "tiktok_leads", record)
