@@ -36,6 +36,13 @@ class ShopifyOrder(_Record):
     id: Annotated[str, StringConstraints(pattern=r"^gid://shopify/Order/\d+$")]
 
 
+class ShopifyWebhookOrder(_Record):
+    """REST ``Order`` resource, the body of an ``orders/*`` webhook (``id`` a number)."""
+
+    id: WholeNumber
+    updated_at: NonEmpty
+
+
 class WooCommerceOrder(_Record):
     """REST v3 order object (dates are the ``*_gmt`` fields, naive UTC)."""
 

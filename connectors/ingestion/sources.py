@@ -12,6 +12,17 @@ from pydantic import BaseModel
 
 from connectors.ingestion import records
 
+# The Shopify webhook topics whose body is a whole REST Order, as the receiver names
+# their folders (`orders/updated` → `orders_updated`).
+SHOPIFY_ORDER_WEBHOOK_TOPICS = (
+    "orders_create",
+    "orders_updated",
+    "orders_cancelled",
+    "orders_fulfilled",
+    "orders_paid",
+    "orders_partially_fulfilled",
+)
+
 
 @dataclass(frozen=True)
 class LandingSource:
@@ -33,6 +44,18 @@ LANDING_SOURCES: tuple[LandingSource, ...] = (
         "Shopify Admin GraphQL Order nodes, one snapshot per line.",
         ("orders/shopify/**/*.jsonl",),
         records.ShopifyOrder,
+    ),
+    LandingSource(
+        "shopify_webhook_orders",
+        "Shopify REST Order resources from order webhooks (orders/create, updated, cancelled,"
+        " fulfilled, paid, partially_fulfilled; the topic is the folder), one snapshot per line.",
+        # Only the topics whose body is a whole order: orders/delete carries only the id,
+        # orders/edited an order_edit (connectors/webhooks/README.md).
+        tuple(
+            f"orders/shopify_webhooks/*/{topic}/**/*.jsonl"
+            for topic in SHOPIFY_ORDER_WEBHOOK_TOPICS
+        ),
+        records.ShopifyWebhookOrder,
     ),
     LandingSource(
         "woocommerce_orders",

@@ -137,6 +137,12 @@ def build_suites() -> dict[str, RawSuite]:
             "payload->>'$.customer.phone')",
         ),
         _orders_suite(
+            "shopify_webhook_orders",
+            "payload->>'$.currency'",
+            "coalesce(payload->>'$.shipping_address.phone', payload->>'$.phone', "
+            "payload->>'$.customer.phone')",
+        ),
+        _orders_suite(
             "woocommerce_orders",
             "payload->>'$.currency'",
             "nullif(coalesce(payload->>'$.billing.phone', payload->>'$.shipping.phone'), '')",

@@ -46,7 +46,7 @@ query Cod360Orders($first: Int!, $after: String, $query: String, $lineItems: Int
   orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) {{
     pageInfo {{ hasNextPage endCursor }}
     nodes {{
-      id name createdAt updatedAt processedAt cancelledAt cancelReason closed
+      id name createdAt updatedAt processedAt cancelledAt cancelReason closed closedAt
       displayFinancialStatus displayFulfillmentStatus paymentGatewayNames currencyCode
       tags note phone email
       customer {{ id firstName lastName phone email }}

@@ -53,6 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def server_limits(settings: Settings) -> dict[str, float | int]:
+    """uvicorn's bounds on slow clients: at most ``max_connections`` connections and
+    requests at once (503 beyond), idle keep-alive connections closed; the body-read
+    timeout (408) is the app's own (``app._read_body``)."""
+    return {
+        "limit_concurrency": settings.max_connections,
+        "timeout_keep_alive": settings.keep_alive_seconds,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -81,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         access_log=False,  # uvicorn's would log the query string, i.e. hub.verify_token
         lifespan="on",
         server_header=False,
+        **server_limits(settings),
     )
     server = uvicorn.Server(config)
     server.run()

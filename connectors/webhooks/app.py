@@ -52,10 +52,11 @@ access_logger = logging.getLogger("cod360.webhooks.access")
 class Rejected(Exception):
     """A request the receiver refuses; ``body`` is returned as JSON."""
 
-    def __init__(self, status: int, body: dict[str, Any]):
+    def __init__(self, status: int, body: dict[str, Any], *, close: bool = False):
         super().__init__(body.get("error", ""))
         self.status = status
         self.body = body
+        self.close = close
 
 
 class Receiver:
@@ -133,17 +134,29 @@ def _receiver(request: Request) -> Receiver:
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
-    """The raw body, refusing (413) anything over ``limit`` without buffering it."""
+    """The raw body, refusing (413) anything over ``limit`` without buffering it, and
+    (408) a body not complete within the receiver's body timeout: a client that sends
+    half a body and stalls must not hold its connection open for ever."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise Rejected(413, {"error": f"body larger than {limit} bytes"})
+    timeout = _receiver(request).settings.body_timeout_seconds
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise Rejected(413, {"error": f"body larger than {limit} bytes"})
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise Rejected(413, {"error": f"body larger than {limit} bytes"})
+                chunks.append(chunk)
+    except TimeoutError:
+        client = request.client.host if request.client else "?"
+        logger.warning("timed out reading a body from %s after %d bytes", client, size)
+        # Connection: close, so uvicorn drops the socket instead of waiting for the rest.
+        raise Rejected(
+            408, {"error": f"body not received within {timeout:g} s"}, close=True
+        ) from None
     return b"".join(chunks)
 
 
@@ -198,7 +211,8 @@ def _endpoint(source: str | Callable[[Request], str]) -> Callable[[Handler], Han
                 logger.info("rejected %s delivery: %s", label, exc)
                 response = JSONResponse(exc.as_json(), status_code=400)
             except Rejected as exc:
-                response = JSONResponse(exc.body, status_code=exc.status)
+                headers = {"connection": "close"} if exc.close else None
+                response = JSONResponse(exc.body, status_code=exc.status, headers=headers)
             _receiver(request).metrics.count_request(label, response.status_code)
             return response
 

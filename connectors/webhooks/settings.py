@@ -16,6 +16,16 @@ DEFAULT_LANDING_DIR = "data/landing"
 DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024  # a large Shopify order is a few hundred KB
 DEFAULT_ROTATE_SECONDS = 60.0
 DEFAULT_ROTATE_BYTES = 64 * 1024 * 1024
+# A sender has this long to deliver the whole body once its headers arrived: Meta and
+# Shopify send a few KB at once, so a body still incomplete after 10 s is a stalled or
+# hostile client holding a connection open (408).
+DEFAULT_BODY_TIMEOUT_SECONDS = 10.0
+# At most this many open connections plus running requests (uvicorn counts both) at once;
+# uvicorn answers 503 beyond it (well under the usual 1024 open-file limit), so
+# slow clients can hold at most this many sockets (senders retry a 503).
+DEFAULT_MAX_CONNECTIONS = 512
+# An idle keep-alive connection is closed after this long (uvicorn's default is 5 s).
+DEFAULT_KEEP_ALIVE_SECONDS = 5.0
 
 CARRIER_NAME = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
 
@@ -30,6 +40,9 @@ ENVIRONMENT = {
     "COD360_WEBHOOK_MAX_BODY_BYTES": f"largest accepted body (default {DEFAULT_MAX_BODY_BYTES}); larger gets 413",
     "COD360_WEBHOOK_ROTATE_SECONDS": f"close a landing file this long after it opened (default {DEFAULT_ROTATE_SECONDS:g})",
     "COD360_WEBHOOK_ROTATE_BYTES": f"close a landing file once it reaches this size (default {DEFAULT_ROTATE_BYTES})",
+    "COD360_WEBHOOK_BODY_TIMEOUT_SECONDS": f"time to receive a whole body (default {DEFAULT_BODY_TIMEOUT_SECONDS:g}); slower gets 408",
+    "COD360_WEBHOOK_MAX_CONNECTIONS": f"connections + requests at once (default {DEFAULT_MAX_CONNECTIONS}); beyond gets 503",
+    "COD360_WEBHOOK_KEEP_ALIVE_SECONDS": f"close an idle keep-alive connection after (default {DEFAULT_KEEP_ALIVE_SECONDS:g})",
 }
 
 
@@ -50,6 +63,9 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     rotate_seconds: float = DEFAULT_ROTATE_SECONDS
     rotate_bytes: int = DEFAULT_ROTATE_BYTES
+    body_timeout_seconds: float = DEFAULT_BODY_TIMEOUT_SECONDS
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    keep_alive_seconds: float = DEFAULT_KEEP_ALIVE_SECONDS
 
     @classmethod
     def from_env(
@@ -76,6 +92,15 @@ class Settings:
                 env, "COD360_WEBHOOK_ROTATE_SECONDS", DEFAULT_ROTATE_SECONDS, float
             ),
             rotate_bytes=_positive(env, "COD360_WEBHOOK_ROTATE_BYTES", DEFAULT_ROTATE_BYTES, int),
+            body_timeout_seconds=_positive(
+                env, "COD360_WEBHOOK_BODY_TIMEOUT_SECONDS", DEFAULT_BODY_TIMEOUT_SECONDS, float
+            ),
+            max_connections=_positive(
+                env, "COD360_WEBHOOK_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS, int
+            ),
+            keep_alive_seconds=_positive(
+                env, "COD360_WEBHOOK_KEEP_ALIVE_SECONDS", DEFAULT_KEEP_ALIVE_SECONDS, float
+            ),
         )
 
     def enabled_endpoints(self) -> dict[str, bool]:

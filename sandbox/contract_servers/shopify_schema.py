@@ -40,7 +40,7 @@ SCHEMA = build_schema(
     type Order implements Node {
       id: ID! name: String! tags: [String!]!
       fulfillmentOrders(first: Int, displayable: Boolean): FulfillmentOrderConnection!
-      createdAt: DateTime updatedAt: DateTime processedAt: DateTime cancelledAt: DateTime
+      createdAt: DateTime updatedAt: DateTime processedAt: DateTime cancelledAt: DateTime closedAt: DateTime
       cancelReason: OrderCancelReason closed: Boolean
       displayFinancialStatus: OrderDisplayFinancialStatus
       displayFulfillmentStatus: OrderDisplayFulfillmentStatus

@@ -74,8 +74,14 @@ class _EmitMixin:
         *,
         flaky: bool = False,
         injector: str | None = None,
+        clean: bool = False,
     ) -> bool:
-        """Write one record; with the mess on, maybe late, twice, or with a broken sibling."""
+        """Write one record; with the mess on, maybe late, twice, or with a broken sibling.
+        ``clean`` records skip the mess (and its injectors' counters) altogether: an extra
+        record added later (a later edit) then shifts neither the mess stream nor which
+        records get broken, so the rest of the landing stays byte-for-byte the same."""
+        if clean:
+            return self.writer.emit(write_ts, kind, dumps(record))
         mess_rnd = self.mess_rnd
         if flaky and self.mess and mess_rnd.random() < 0.02:
             write_ts += mess_rnd.randint(HOUR, 3 * DAY)

@@ -44,6 +44,9 @@ TRUTH_ORDER_COLUMNS = [
 ]
 
 
+# Share of delivered storefront orders edited again days later (a note added).
+LATER_EDIT_SHARE = 0.08
+
 _PRODUCTS_BY_SKU = {product.sku: product for product in w.CATALOGUE}
 
 
@@ -58,6 +61,7 @@ class _OrderCtx:
         "address1",
         "address2",
         "city",
+        "closed_ts",
         "creative",
         "customer",
         "email",
@@ -66,6 +70,7 @@ class _OrderCtx:
         "index",
         "items",
         "last_name",
+        "note",
         "phone",
         "placed_ts",
         "platform",
@@ -85,6 +90,10 @@ class _OrderCtx:
 
     def __init__(self, **values):
         self.history: list[str] = []
+        # When the storefront closed the order (WooCommerce date_completed_gmt, Shopify
+        # closedAt): set once, carried by every later snapshot, never moved by an edit.
+        self.closed_ts: int | None = None
+        self.note = ""
         self.shopify_number = 0
         self.woo_key = ""
         self.youcan_ref = ""
@@ -284,6 +293,7 @@ class _OrderMixin:
                 delivered_ts = end_ts_parcel
                 if platform != "tiktok" and rnd.random() < 0.85:
                     self._snapshot(order, delivered_ts + _randint(rnd, HOUR, 2 * DAY), "delivered")
+                    self._later_edit(order, "delivered")
                 if rnd.random() < 0.25:
                     self._post_delivery_offer(order, delivered_ts)
             else:
@@ -342,6 +352,19 @@ class _OrderMixin:
                 f"{self.c_reliability.item(customer):.4f}",
             )
         )
+
+    def _later_edit(self, order: _OrderCtx, state: str) -> None:
+        """Now and then the store edits a closed order days later (a note added): a new
+        snapshot in the same state with a later update time, which must not move the
+        time the order reached that state. Own random stream, and written clean (no mess,
+        no injector count): the rest of the world and of its mess is unchanged."""
+        edit_rnd = self.edit_rnd
+        if edit_rnd.random() >= LATER_EDIT_SHARE:
+            return
+        order.note = "Client a appelé: satisfait"
+        edit_ts = order.closed_ts + _randint(edit_rnd, 5 * DAY, 25 * DAY)
+        if self._snapshot(order, edit_ts, state, clean=True):
+            self.later_edits += 1
 
     def _storefront_sees(self, order: _OrderCtx) -> bool:
         return order.platform != "tiktok" and self.rnd.random() < 0.9

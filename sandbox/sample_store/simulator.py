@@ -96,6 +96,9 @@ class _Simulator(
         self.rnd = random.Random(seed * 1_000_003 + 17)
         # The mess has its own stream, so that the world itself does not depend on it.
         self.mess_rnd = random.Random(seed * 7_919 + 5)
+        # Later edits of closed orders too (order.py `_later_edit`).
+        self.edit_rnd = random.Random(seed * 104_729 + 11)
+        self.later_edits = 0
         self.writer = LandingWriter(
             out_dir, _file_kinds(), _month_starts(self.start_ts, self.end_ts), self.end_ts
         )

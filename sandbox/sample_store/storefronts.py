@@ -10,21 +10,26 @@ from sandbox.sample_store.order import _OrderCtx, _product
 class _StorefrontMixin:
     """Writes the order as its storefront (or TikTok lead form) shows it."""
 
-    def _snapshot(self, order: _OrderCtx, ts: int, state: str) -> None:
-        """Write the order as its storefront shows it in ``state`` at ``ts``."""
+    def _snapshot(self, order: _OrderCtx, ts: int, state: str, *, clean: bool = False) -> bool:
+        """Write the order as its storefront shows it in ``state`` at ``ts``; False when
+        nothing was written (after the end date). ``clean``: no mess, so that the record
+        draws nothing from the mess stream (see ``_emit``)."""
         platform = order.platform
+        if state == "delivered" and order.closed_ts is None:
+            order.closed_ts = ts
         if platform == "shopify":
             record = self._shopify(order, ts, state)
-            self._emit(ts, "shopify", "shopify_orders", record)
-        elif platform == "woocommerce":
+            return self._emit(ts, "shopify", "shopify_orders", record, clean=clean)
+        if platform == "woocommerce":
             record = self._woocommerce(order, ts, state)
-            self._emit(ts, "woocommerce", "woocommerce_orders", record)
-        elif platform == "youcan":
+            return self._emit(ts, "woocommerce", "woocommerce_orders", record, clean=clean)
+        if platform == "youcan":
             record = self._youcan(order, ts, state)
-            self._emit(ts, "youcan", "youcan_orders", record)
-        elif state == "placed":
+            return self._emit(ts, "youcan", "youcan_orders", record, clean=clean)
+        if state == "placed":
             record = self._tiktok(order)
-            self._emit(order.placed_ts, "tiktok", "tiktok_leads", record)
+            return self._emit(order.placed_ts, "tiktok", "tiktok_leads", record)
+        return False
 
     def _shopify(self, order: _OrderCtx, ts: int, state: str) -> dict:
         tags: list[str] = []
@@ -83,6 +88,8 @@ class _StorefrontMixin:
             prepaid=order.prepaid,
             tags=sorted(tags),
             cancelled_ts=cancelled_ts,
+            closed_ts=order.closed_ts if state == "delivered" else cancelled_ts,
+            note=order.note or None,
             cancel_reason=cancel_reason,
             financial_status=financial,
             fulfillment_status=fulfillment,
@@ -106,7 +113,7 @@ class _StorefrontMixin:
             created_ts=order.placed_ts,
             modified_ts=ts,
             paid_ts=paid_ts,
-            completed_ts=ts if state == "delivered" else None,
+            completed_ts=order.closed_ts if state == "delivered" else None,
             first_name=order.first_name,
             last_name=order.last_name,
             phone=order.phone,
@@ -121,7 +128,7 @@ class _StorefrontMixin:
             shipping_fee=order.shipping_fee,
             total=order.total,
             prepaid=order.prepaid,
-            customer_note="",
+            customer_note=order.note,
         )
 
     def _youcan(self, order: _OrderCtx, ts: int, state: str) -> dict:

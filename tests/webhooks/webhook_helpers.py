@@ -18,6 +18,7 @@ from pathlib import Path
 import uvicorn
 
 from connectors.webhooks import Settings, create_app
+from connectors.webhooks.__main__ import server_limits
 from connectors.webhooks.signatures import sign_base64, sign_hex
 
 WHATSAPP_SECRET = "test-meta-app-secret"
@@ -123,7 +124,12 @@ def live_server(settings: Settings, **overrides) -> Iterator[str]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(settings), log_level="warning", access_log=False, lifespan="on", backlog=512
+        create_app(settings),
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        backlog=512,
+        **server_limits(settings),  # the same bounds as `python -m connectors.webhooks`
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -107,8 +107,8 @@ final as (
             else 'open'
         end as outcome,
         case
-            when order_status = 'delivered' then coalesce(tracking_delivered_at, updated_at)
-            when order_status = 'returned' then coalesce(tracking_returned_at, updated_at)
+            when order_status = 'delivered' then coalesce(tracking_delivered_at, storefront_delivered_at)
+            when order_status = 'returned' then coalesce(tracking_returned_at, storefront_returned_at)
             when order_status = 'cancelled' then coalesce(cancelled_at, updated_at)
         end as resolved_at,
         confirmed_at,
@@ -123,8 +123,12 @@ final as (
         tracking_status_at,
         dispatched_at,
         first_out_for_delivery_at,
-        case when order_status = 'delivered' then coalesce(tracking_delivered_at, updated_at) end as delivered_at,
-        case when order_status = 'returned' then coalesce(tracking_returned_at, updated_at) end as returned_at,
+        case
+            when order_status = 'delivered' then coalesce(tracking_delivered_at, storefront_delivered_at)
+        end as delivered_at,
+        case
+            when order_status = 'returned' then coalesce(tracking_returned_at, storefront_returned_at)
+        end as returned_at,
         failed_attempts,
         refusals,
         unreachable_attempts,

@@ -76,9 +76,7 @@ tracking_rollup as (
 snapshot_times as (
     select
         order_ref,
-        min(case when storefront_status = 'confirmed' then updated_at end) as confirmed_at,
-        min(case when storefront_status = 'cancelled' then updated_at end) as cancelled_at,
-        min(case when storefront_status = 'unreachable' then updated_at end) as unreachable_at
+        {{ storefront_status_times('storefront_status', 'status_reached_at') }}
     from snapshots
     group by order_ref
 ),
@@ -119,6 +117,8 @@ joined as (
         snapshot_times.confirmed_at,
         snapshot_times.cancelled_at,
         snapshot_times.unreachable_at as storefront_unreachable_at,
+        snapshot_times.storefront_delivered_at,
+        snapshot_times.storefront_returned_at,
         latest_known_event.carrier,
         latest_known_event.canonical_status as tracking_status,
         latest_known_event.event_at as tracking_status_at,
@@ -189,12 +189,16 @@ final as (
             and last_activity_at < (select run_cutoff.stale_before_at from run_cutoff)
         ) as is_stale_open,
         case
-            when order_status = 'delivered' then coalesce(tracking_delivered_at, updated_at)
-            when order_status = 'returned' then coalesce(tracking_returned_at, updated_at)
+            when order_status = 'delivered' then coalesce(tracking_delivered_at, storefront_delivered_at)
+            when order_status = 'returned' then coalesce(tracking_returned_at, storefront_returned_at)
             when order_status = 'cancelled' then coalesce(cancelled_at, updated_at)
         end as resolved_at,
-        case when order_status = 'delivered' then coalesce(tracking_delivered_at, updated_at) end as delivered_at,
-        case when order_status = 'returned' then coalesce(tracking_returned_at, updated_at) end as returned_at,
+        case
+            when order_status = 'delivered' then coalesce(tracking_delivered_at, storefront_delivered_at)
+        end as delivered_at,
+        case
+            when order_status = 'returned' then coalesce(tracking_returned_at, storefront_returned_at)
+        end as returned_at,
         confirmed_at,
         cancelled_at,
         coalesce(storefront_unreachable_at, first_unreachable_attempt_at) as unreachable_at,

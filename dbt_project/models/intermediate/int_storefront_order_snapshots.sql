@@ -4,6 +4,8 @@ with
 
 shopify as (select * from {{ ref('stg_shopify__orders') }}),
 
+shopify_webhooks as (select * from {{ ref('stg_shopify__webhook_orders') }}),
+
 woocommerce as (select * from {{ ref('stg_woocommerce__orders') }}),
 
 youcan as (select * from {{ ref('stg_youcan__orders') }}),
@@ -15,11 +17,15 @@ prestashop as (select * from {{ ref('stg_prestashop__orders') }}),
 tiktok as (select * from {{ ref('stg_tiktok__leads') }}),
 
 unioned as (
-    {% for relation in ['shopify', 'woocommerce', 'youcan', 'lightfunnels', 'prestashop', 'tiktok'] %}
+    {%- set relations = [
+        'shopify', 'shopify_webhooks', 'woocommerce', 'youcan', 'lightfunnels', 'prestashop', 'tiktok'
+    ] %}
+    {% for relation in relations %}
         select
             order_ref, platform, platform_order_id, order_number, placed_at, updated_at, raw_status,
-            cancel_reason, payment_method, phone_raw, email, customer_name, city_raw, address,
-            total_amount, currency, item_count, record_id, source_file, line_number, loaded_at
+            closed_at, cancelled_at, cancel_reason, payment_method, phone_raw, email, customer_name, city_raw, address,
+            total_amount, currency, item_count, record_id, source_file, line_number, loaded_at,
+            {{ loop.index }} as source_rank
         from {{ relation }}
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
@@ -27,14 +33,41 @@ unioned as (
 
 status_map as (select * from {{ ref('storefront_status_map') }}),
 
-final as (
+deduplicated as (
+    -- One snapshot per order and update time: a Shopify order pulled and also received
+    -- by webhook at the same updatedAt is one snapshot (the pulled node wins the tie).
+    select
+        *,
+        row_number() over (
+            partition by order_ref, updated_at order by source_rank, loaded_at, source_file, line_number
+        ) as snapshot_rank
+    from unioned
+),
+
+mapped as (
     select
         unioned.*,
         coalesce(status_map.canonical_status, 'unknown') as storefront_status
-    from unioned
+    from deduplicated as unioned
     left join status_map
         on unioned.platform = status_map.platform
         and unioned.raw_status = status_map.raw_status
+    where unioned.snapshot_rank = 1
+),
+
+final as (
+    select
+        *,
+        -- When the order reached the status this snapshot shows, as far as the snapshot
+        -- tells: the platform's own completion / cancellation time where it carries one,
+        -- else the snapshot's update time (int_storefront_orders then keeps the first
+        -- snapshot per status, so a later edit never moves it).
+        case
+            when storefront_status = 'delivered' then coalesce(closed_at, updated_at)
+            when storefront_status in ('cancelled', 'returned') then coalesce(cancelled_at, updated_at)
+            else updated_at
+        end as status_reached_at
+    from mapped
 )
 
 select * from final

@@ -13,13 +13,12 @@ cities as (
 ),
 
 status_times as (
-    -- When the storefront first showed each confirmation outcome.
+    -- When the storefront reached each status: the platform's own time for it, else the
+    -- first snapshot showing it. Never the update time of a later edit.
     select
         order_ref,
         min(placed_at) as placed_at,
-        min(case when storefront_status = 'confirmed' then updated_at end) as confirmed_at,
-        min(case when storefront_status = 'cancelled' then updated_at end) as cancelled_at,
-        min(case when storefront_status = 'unreachable' then updated_at end) as unreachable_at,
+        {{ storefront_status_times('storefront_status', 'status_reached_at') }},
         count(*) as snapshot_count
     from snapshots
     group by order_ref
@@ -47,6 +46,8 @@ final as (
         status_times.confirmed_at,
         status_times.cancelled_at,
         status_times.unreachable_at,
+        status_times.storefront_delivered_at,
+        status_times.storefront_returned_at,
         latest.cancel_reason,
         latest.payment_method,
         latest.phone_raw,

@@ -11,7 +11,7 @@ parsed as (
         coalesce(payload ->> '$.name', payload ->> '$._id') as order_number,
         {{ naive_or_iso_to_utc("payload ->> '$.created_at'") }} as placed_at,
         {{ naive_or_iso_to_utc("payload ->> '$.updated_at'") }} as updated_at,
-        nullif(payload ->> '$.cancelled_at', '') as cancelled_at,
+        nullif(payload ->> '$.cancelled_at', '') as cancelled_at_raw,
         lower(coalesce(nullif(payload ->> '$.financial_status', ''), 'pending')) as financial_status,
         lower(coalesce(nullif(payload ->> '$.fulfillment_status', ''), 'unfulfilled')) as fulfillment_status,
         coalesce(
@@ -50,9 +50,12 @@ final as (
         -- `<financial_status>/<fulfillment_status>`, with `cancelled` in place of the
         -- financial status once `cancelled_at` is set (`cancelled/fulfilled` = an RTO).
         (
-            case when cancelled_at is not null then 'cancelled' else financial_status end
+            case when cancelled_at_raw is not null then 'cancelled' else financial_status end
             || '/' || fulfillment_status
         ) as raw_status,
+        -- LightFunnels' own cancellation time; no delivery time in the Order node.
+        cast(null as timestamp) as closed_at,
+        {{ naive_or_iso_to_utc('cancelled_at_raw') }} as cancelled_at,
         cast(null as varchar) as cancel_reason,
         -- The pulled Order node carries no payment gateway. Assumption: an order paid
         -- while still unfulfilled (and not cancelled) in any of its snapshots was paid
@@ -61,7 +64,7 @@ final as (
         case
             when
                 bool_or(
-                    financial_status = 'paid' and fulfillment_status = 'unfulfilled' and cancelled_at is null
+                    financial_status = 'paid' and fulfillment_status = 'unfulfilled' and cancelled_at_raw is null
                 ) over (partition by order_ref)
                 then 'prepaid'
             else 'cod'

@@ -15,6 +15,10 @@ final as (
         {{ local_to_utc("payload ->> '$.date_add'", shop_tz) }} as placed_at,
         {{ local_to_utc("payload ->> '$.date_upd'", shop_tz) }} as updated_at,
         payload ->> '$.current_state' as raw_status,
+        -- date_upd moves with any edit and the order carries no time per state (its
+        -- history is another resource): the first snapshot showing a state dates it.
+        cast(null as timestamp) as closed_at,
+        cast(null as timestamp) as cancelled_at,
         cast(null as varchar) as cancel_reason,
         case
             when lower(payload ->> '$.module') = 'ps_cashondelivery' then 'cod'

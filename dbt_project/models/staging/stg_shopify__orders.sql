@@ -12,6 +12,7 @@ parsed as (
         {{ iso_to_utc("payload ->> '$.createdAt'") }} as placed_at,
         {{ iso_to_utc("payload ->> '$.updatedAt'") }} as updated_at,
         {{ iso_to_utc("payload ->> '$.cancelledAt'") }} as cancelled_at,
+        {{ iso_to_utc(json_text('payload', '$.closedAt')) }} as closed_at,
         payload ->> '$.cancelReason' as cancel_reason,
         payload ->> '$.displayFinancialStatus' as financial_status,
         payload ->> '$.displayFulfillmentStatus' as fulfillment_status,
@@ -60,6 +61,10 @@ final as (
             when list_contains(tags, 'cod-confirmed') then 'tag:cod-confirmed'
             else 'fulfillment:' || lower(coalesce(fulfillment_status, 'unfulfilled'))
         end as raw_status,
+        -- When Shopify closed / cancelled the order: the time the status was reached,
+        -- which a later edit (a note, a tag) does not move.
+        closed_at,
+        cancelled_at,
         cancel_reason,
         case
             when list_contains(payment_gateways, 'Cash on Delivery (COD)') then 'cod'

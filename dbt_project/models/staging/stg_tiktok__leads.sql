@@ -36,6 +36,8 @@ final as (
         {{ iso_or_epoch_to_utc("source.payload ->> '$.create_time'") }} as updated_at,
         -- A lead is an order intent waiting for its confirmation call.
         'lead' as raw_status,
+        cast(null as timestamp) as closed_at,
+        cast(null as timestamp) as cancelled_at,
         cast(null as varchar) as cancel_reason,
         'cod' as payment_method,
         pivoted.phone_raw,

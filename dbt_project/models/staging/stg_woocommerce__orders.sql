@@ -13,6 +13,9 @@ final as (
         {{ naive_utc("payload ->> '$.date_created_gmt'") }} as placed_at,
         {{ naive_utc("payload ->> '$.date_modified_gmt'") }} as updated_at,
         lower(payload ->> '$.status') as raw_status,
+        -- WooCommerce's own completion time: a later edit moves date_modified, not this.
+        {{ naive_utc(json_text('payload', '$.date_completed_gmt')) }} as closed_at,
+        cast(null as timestamp) as cancelled_at,
         cast(null as varchar) as cancel_reason,
         case when lower(payload ->> '$.payment_method') in ('cod', '') then 'cod' else 'prepaid' end
             as payment_method,

@@ -13,6 +13,10 @@ final as (
         {{ iso_to_utc("payload ->> '$.created_at'") }} as placed_at,
         {{ iso_to_utc("payload ->> '$.updated_at'") }} as updated_at,
         lower(coalesce(payload ->> '$.status_object.slug', payload ->> '$.status')) as raw_status,
+        -- The YouCan order entity carries no time per status: the first snapshot showing
+        -- a status dates it (int_storefront_order_snapshots).
+        cast(null as timestamp) as closed_at,
+        cast(null as timestamp) as cancelled_at,
         cast(null as varchar) as cancel_reason,
         case when lower(coalesce(payload ->> '$.payment.method', 'cod')) = 'cod' then 'cod' else 'prepaid' end
             as payment_method,
