@@ -24,6 +24,7 @@ from activations.warehouse_tables import (
 from common.marts import mart
 from common.warehouse import connect
 from connectors.ingestion import SOURCES_BY_NAME, ensure_raw_tables, ingest_source
+from connectors.phones import refresh_phone_numbers
 
 NOW = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)  # 12:00 in Casablanca: outside quiet hours
 
@@ -130,3 +131,4 @@ def add_inbound(conn, sender: str, *, intent: str, replied_to: str | None = None
 def ingest_whatsapp(conn, landing: Path) -> None:
     """Load the webhook files the contract server flushed (the real ingestion code)."""
     ingest_source(conn, SOURCES_BY_NAME["whatsapp_webhooks"], landing)
+    refresh_phone_numbers(conn)  # the step between the raw tables and dbt

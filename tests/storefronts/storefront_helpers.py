@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from connectors.ingestion import SOURCES_BY_NAME, ingest_source
+from connectors.phones import refresh_phone_numbers
 from connectors.storefronts import (
     HttpSettings,
     LightFunnelsOrdersPuller,
@@ -185,6 +186,7 @@ class Harness:
         with duckdb.connect(str(warehouse)) as conn:
             report = ingest_source(conn, source, landing)
             assert report.reconciles
+            refresh_phone_numbers(conn)  # the step between the raw tables and dbt
             rows, distinct = conn.execute(
                 f"select count(*), count(distinct ({ref}, {updated})) from raw.{source.raw_table}"
             ).fetchone()

@@ -13,6 +13,7 @@ from lfps_lines import lightfunnels_order, prestashop_order
 from common.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from common.warehouse import connect
 from connectors.ingestion import SOURCES_BY_NAME, ensure_raw_tables, ingest_source
+from connectors.phones import refresh_phone_numbers
 
 
 def _land(path: Path, records: list[dict]) -> None:
@@ -56,6 +57,7 @@ def test_lightfunnels_and_prestashop_orders_reach_int_storefront_orders(tmp_path
         for source in ("lightfunnels_orders", "prestashop_orders"):
             report = ingest_source(conn, SOURCES_BY_NAME[source], landing)
             assert report.records_quarantined == 0 and report.reconciles
+        refresh_phone_numbers(conn)  # the step between the raw tables and dbt
 
     result = subprocess.run(
         [

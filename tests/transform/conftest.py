@@ -87,6 +87,7 @@ def marts_warehouse(tmp_path_factory) -> DbtWarehouse:
     """A sample store ingested into raw tables, then every dbt model built and tested."""
     from common.warehouse import connect
     from connectors.ingestion import LANDING_SOURCES, ingest_source
+    from connectors.phones import refresh_phone_numbers
     from sandbox.sample_store import generate
 
     root = tmp_path_factory.mktemp("marts")
@@ -100,6 +101,7 @@ def marts_warehouse(tmp_path_factory) -> DbtWarehouse:
     with connect(root / "warehouse.duckdb") as conn:
         for source in LANDING_SOURCES:
             ingest_source(conn, source, root / "landing")
+        refresh_phone_numbers(conn)  # the step between the raw tables and dbt
     built = DbtWarehouse(root / "warehouse.duckdb", root)
     built.dbt_ok("build")
     return built

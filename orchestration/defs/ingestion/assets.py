@@ -13,6 +13,7 @@ from common.privacy import mask_phones_in_text
 from connectors.ingestion import LANDING_SOURCES, LandingSource, ingest_source, table_counts
 from connectors.ingestion.loader import FileReport
 from connectors.storefronts.config import StoreConfig, load_stores
+from orchestration.defs.ingestion.phones import build_phone_numbers_asset
 from orchestration.defs.storefront_pulls.assets import pull_asset_key, raw_orders_key
 from orchestration.defs.transform.assets import raw_source_freshness_policies
 from orchestration.resources import WarehouseResource
@@ -143,5 +144,8 @@ def ingestion() -> dg.Definitions:
     # The same stores file as the storefront_pulls domain, and the freshness the dbt
     # sources declare for these tables, read at load time.
     return dg.Definitions(
-        assets=build_ingestion_assets(load_stores(), raw_source_freshness_policies())
+        assets=[
+            *build_ingestion_assets(load_stores(), raw_source_freshness_policies()),
+            build_phone_numbers_asset(INGESTION_GROUP),
+        ]
     )
