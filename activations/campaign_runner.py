@@ -21,6 +21,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -126,8 +127,18 @@ def deliver_due(
     grace: timedelta = DEFAULT_RECONCILE_GRACE,
     hooks: DeliveryHooks | None = None,
     chunk_size: int = 100,
+    on_progress: Callable[[Counter], None] | None = None,
 ) -> tuple[Counter, dict]:
-    """Send every due row of the campaign once; returns (outcome counts, reconciliation)."""
+    """Send every due row of the campaign once; returns (outcome counts, reconciliation).
+
+    Up to ``deliverer.concurrency`` sends are in flight at once (a small thread pool; the
+    client's token bucket keeps the pace), so one hung request no longer stalls the
+    campaign. Only this thread touches the warehouse: it decides, claims (committed before
+    the row is handed to a worker, so the claim stays the exactly-once guard) and records
+    each outcome as its request completes. A :class:`RunStoppingError` (credential, account
+    or template refused) trips the breaker: nothing more is claimed, the requests in flight
+    finish and are recorded, and the error is raised; unclaimed rows stay ``pending``.
+    """
     counts: Counter = Counter()
     # Rows are already assigned to a group: no holdout draw at send time.
     policy = replace(spec.policy, holdout_share=0.0)
@@ -142,78 +153,117 @@ def deliver_due(
         counts["expired"] += expire(conn, spec.campaign_id, naive(now))
         due = due_rows(conn, spec.campaign_id, naive(now))
         facts = dict(contact_facts(conn, [r.customer_phone for r in due], now))
-    # Short connections per chunk: other writers (ingestion, dbt) get the file between chunks.
-    for chunk in _chunks(due, chunk_size):
+    workers = max(1, int(getattr(deliverer, "concurrency", 1) or 1))
+    in_flight: dict[Future, OutboxRow] = {}
+    tripped: list[RunStoppingError] = []
+
+    def record(conn: duckdb.DuckDBPyConnection, row: OutboxRow, future: Future) -> None:
+        try:
+            outcome = future.result()
+        except RunStoppingError as exc:
+            # The vendor refused the credential, account or template: nothing was accepted.
+            record_outcome(
+                conn,
+                row.outbox_key,
+                OutboxStatus.RETRY,
+                naive(now_fn()),
+                error_code=str(exc.code),
+                error_message=str(exc),
+            )
+            counts["halted"] += 1
+            tripped.append(exc)
+            return
+        done = now_fn()
+        record_outcome(
+            conn,
+            row.outbox_key,
+            outcome.status,
+            naive(done),
+            message_id=outcome.message_id,
+            error_code=outcome.error_code,
+            error_message=outcome.error_message,
+            retry_not_before=naive(outcome.retry_not_before) if outcome.retry_not_before else None,
+        )
+        if outcome.suppress_reason:
+            add_suppression(
+                conn,
+                row.customer_phone,
+                outcome.suppress_reason,
+                row.outbox_key,
+                naive(done),
+                naive(done),
+            )
+        counts[outcome.status.value] += 1
+
+    def collect(conn: duckdb.DuckDBPyConnection, *, block: bool) -> None:
+        if not in_flight:
+            return
+        finished, _ = wait(
+            list(in_flight), timeout=None if block else 0, return_when=FIRST_COMPLETED
+        )
+        for future in finished:
+            record(conn, in_flight.pop(future), future)
+
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"send-{spec.campaign_id}")
+    try:
+        # Short connections per chunk: other writers (ingestion, dbt) get the file between
+        # chunks; requests in flight carry over and are recorded on the next connection.
+        for chunk in _chunks(due, chunk_size):
+            with connect() as conn:
+                for row in chunk:
+                    collect(conn, block=False)
+                    while len(in_flight) >= workers and not tripped:
+                        collect(conn, block=True)
+                    if tripped:
+                        break
+                    now = now_fn()
+                    verdict = decide(policy, facts[row.customer_phone], now)
+                    if verdict.action is Action.SUPPRESS:
+                        mark(
+                            conn,
+                            row.outbox_key,
+                            OutboxStatus.SUPPRESSED,
+                            verdict.reason.value,
+                            naive(now),
+                        )
+                        counts[f"suppress:{verdict.reason.value}"] += 1
+                        continue
+                    if verdict.action is Action.DEFER:
+                        counts[f"defer:{verdict.reason.value}"] += 1
+                        continue
+                    if not claim(conn, row.outbox_key, naive(now), run_id):
+                        counts["claimed_elsewhere"] += 1
+                        continue
+                    if hooks and hooks.after_claim:
+                        hooks.after_claim(row)
+                    if (
+                        verdict.message_kind is MessageKind.TEMPLATE
+                        and row.message_kind == "text"
+                        and spec.channel == "whatsapp"
+                    ):
+                        row.message_kind = "template"  # the window closed since planning
+                    params = (
+                        spec.params_at_send(conn, row, now) if spec.params_at_send else row.params
+                    )
+                    if row.category == Category.MARKETING.value:
+                        # Counted against the frequency cap when claimed, not when answered:
+                        # another row of the same customer may be decided meanwhile.
+                        old = facts[row.customer_phone]
+                        facts[row.customer_phone] = replace(
+                            old, marketing_sent_at=(*old.marketing_sent_at, now)
+                        )
+                    in_flight[pool.submit(deliverer.deliver, row, params)] = row
+            if on_progress:
+                on_progress(counts)
+            if tripped:
+                break
         with connect() as conn:
-            for row in chunk:
-                now = now_fn()
-                verdict = decide(policy, facts[row.customer_phone], now)
-                if verdict.action is Action.SUPPRESS:
-                    mark(
-                        conn,
-                        row.outbox_key,
-                        OutboxStatus.SUPPRESSED,
-                        verdict.reason.value,
-                        naive(now),
-                    )
-                    counts[f"suppress:{verdict.reason.value}"] += 1
-                    continue
-                if verdict.action is Action.DEFER:
-                    counts[f"defer:{verdict.reason.value}"] += 1
-                    continue
-                if not claim(conn, row.outbox_key, naive(now), run_id):
-                    counts["claimed_elsewhere"] += 1
-                    continue
-                if hooks and hooks.after_claim:
-                    hooks.after_claim(row)
-                if (
-                    verdict.message_kind is MessageKind.TEMPLATE
-                    and row.message_kind == "text"
-                    and spec.channel == "whatsapp"
-                ):
-                    row.message_kind = "template"  # the window closed since planning
-                params = spec.params_at_send(conn, row, now) if spec.params_at_send else row.params
-                try:
-                    outcome = deliverer.deliver(row, params)
-                except RunStoppingError as exc:
-                    # The vendor refused the credential or account: nothing was accepted.
-                    record_outcome(
-                        conn,
-                        row.outbox_key,
-                        OutboxStatus.RETRY,
-                        naive(now_fn()),
-                        error_code=str(exc.code),
-                        error_message=str(exc),
-                    )
-                    raise
-                done = now_fn()
-                record_outcome(
-                    conn,
-                    row.outbox_key,
-                    outcome.status,
-                    naive(done),
-                    message_id=outcome.message_id,
-                    error_code=outcome.error_code,
-                    error_message=outcome.error_message,
-                    retry_not_before=naive(outcome.retry_not_before)
-                    if outcome.retry_not_before
-                    else None,
-                )
-                if outcome.suppress_reason:
-                    add_suppression(
-                        conn,
-                        row.customer_phone,
-                        outcome.suppress_reason,
-                        row.outbox_key,
-                        naive(done),
-                        naive(done),
-                    )
-                if outcome.status is OutboxStatus.SENT and row.category == Category.MARKETING.value:
-                    old = facts[row.customer_phone]
-                    facts[row.customer_phone] = replace(
-                        old, marketing_sent_at=(*old.marketing_sent_at, done)
-                    )
-                counts[outcome.status.value] += 1
+            while in_flight:
+                collect(conn, block=True)
+    finally:
+        pool.shutdown(wait=True)
+    if tripped:
+        raise tripped[0]
     return counts, reconciliation
 
 
