@@ -9,7 +9,11 @@ One run of :func:`run_campaign`:
 3. **deliver**: every due row of the campaign — this run's and earlier runs'
    ``pending`` / ``retry`` rows — is checked against the rules again, claimed, sent
    and its outcome recorded (``activations.outbox`` explains the guarantees);
-4. write one ``activations.campaign_runs`` row and return a :class:`CampaignReport`.
+4. return a :class:`CampaignReport`. The run's ``activations.campaign_runs`` row is
+   written when it starts (``running``), rewritten after each chunk of sends and at the
+   end (``finished``; ``halted`` when a credential, account or template error stopped it,
+   raised as :class:`CampaignHalted`; ``failed`` on any other error), so a killed run
+   shows as started and not finished.
 
 A dry run does 1 (read-only parts) and 2, writes what it would send to
 ``activations.dry_run_sends`` instead of the outbox, and never builds a client.
@@ -263,6 +267,7 @@ def deliver_due(
     finally:
         pool.shutdown(wait=True)
     if tripped:
+        tripped[0].counts = dict(counts)  # what was done before the stop, for the report
         raise tripped[0]
     return counts, reconciliation
 
@@ -306,10 +311,25 @@ def _write_dry_run(conn, run_id: str, spec: MessageSpec, plan: Plan, now: dateti
     )
 
 
-def _write_run(conn, run_id: str, report: CampaignReport, started: datetime, now: datetime) -> None:
+def _write_run(
+    conn,
+    run_id: str,
+    report: CampaignReport,
+    started: datetime,
+    now: datetime,
+    *,
+    status: str = "finished",
+    error: str | None = None,
+) -> None:
+    """The run's history row: written when the run starts (``running``), rewritten as it
+    goes and at its end, so a killed run shows as started and never as finished."""
     conn.execute(
         f"""
-        insert or replace into {CAMPAIGN_RUNS} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        insert or replace into {CAMPAIGN_RUNS} (
+            run_id, campaign_id, dry_run, mode_reason, started_at, finished_at, audience,
+            eligible, already_handled, holdout, enqueued, sent, failed, awaiting_retry,
+            awaiting_reconciliation, suppressed_by_rule, status, updated_at, error
+        ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
         [
             run_id,
@@ -317,7 +337,7 @@ def _write_run(conn, run_id: str, report: CampaignReport, started: datetime, now
             report.dry_run,
             report.mode_reason,
             naive(started),
-            naive(now),
+            None if status == "running" else naive(now),
             report.audience,
             report.eligible,
             report.already_handled,
@@ -328,8 +348,26 @@ def _write_run(conn, run_id: str, report: CampaignReport, started: datetime, now
             report.awaiting_retry,
             report.awaiting_reconciliation,
             json.dumps(dict(sorted(report.suppressed_by_rule.items()))),
+            status,
+            naive(now),
+            error,
         ],
     )
+
+
+class CampaignHalted(Exception):
+    """The run stopped early on a :class:`RunStoppingError` (credential, account, template):
+    the rows not sent stay ``pending`` / ``retry`` for the run after the fix."""
+
+    def __init__(self, report: CampaignReport, cause: RunStoppingError) -> None:
+        self.report = report
+        self.cause = cause
+        self.code = cause.code
+        self.template = getattr(cause, "template", None)
+        super().__init__(
+            f"campaign {report.campaign_id} stopped after {report.sent} sent: {cause}; "
+            f"{report.awaiting_retry} messages left to send once fixed"
+        )
 
 
 def run_campaign(
@@ -351,8 +389,14 @@ def run_campaign(
         raise ValueError("a live run needs a deliverer; use dry_run=True to plan only")
     started = now_fn()
     report = CampaignReport(spec.campaign_id, dry_run, mode_reason)
+
+    def history(status: str = "running", error: str | None = None) -> None:
+        with connect() as conn:
+            _write_run(conn, run_id, report, started, now_fn(), status=status, error=error)
+
     with connect() as conn:
         ensure_activation_tables(conn)
+        _write_run(conn, run_id, report, started, started, status="running")
         if not dry_run:
             refresh_suppression(conn, naive(started))
         members = audience(conn, started)
@@ -382,16 +426,36 @@ def run_campaign(
     report.eligible = would_send + report.holdout
     report.suppressed_by_rule.update(plan.counts)
     report.samples = plan.rows[:SAMPLE_ROWS]
+    halted: RunStoppingError | None = None
     if dry_run:
         report.enqueued = would_send
     else:
-        outcomes, report.reconciliation = deliver_due(
-            connect, spec, deliverer, run_id=run_id, now_fn=now_fn, grace=grace, hooks=hooks
-        )
+        history()
+
+        def progress(counts: Counter) -> None:
+            report.sent, report.failed = counts["sent"], counts["failed"]
+            history()
+
+        try:
+            outcomes, report.reconciliation = deliver_due(
+                connect,
+                spec,
+                deliverer,
+                run_id=run_id,
+                now_fn=now_fn,
+                grace=grace,
+                hooks=hooks,
+                on_progress=progress,
+            )
+        except RunStoppingError as exc:
+            halted, outcomes = exc, Counter(getattr(exc, "counts", {}))
+        except Exception as exc:
+            history("failed", f"{type(exc).__name__}: {exc}")
+            raise
         report.sent = outcomes.pop("sent", 0)
         report.failed = outcomes.pop("failed", 0)
         report.expired = outcomes.pop("expired", 0)
-        for name in ("retry", "unknown", "claimed_elsewhere"):
+        for name in ("retry", "unknown", "claimed_elsewhere", "halted"):
             outcomes.pop(name, 0)
         for name, count in outcomes.items():  # rules that held back already-planned rows
             report.suppressed_by_rule[f"at_send:{name}"] += count
@@ -400,6 +464,16 @@ def run_campaign(
         statuses = _status_counts(conn, spec.campaign_id)
         report.awaiting_retry = statuses["pending"] + statuses["retry"]
         report.awaiting_reconciliation = statuses["sending"] + statuses["unknown"]
-        _write_run(conn, run_id, report, started, now_fn())
+        _write_run(
+            conn,
+            run_id,
+            report,
+            started,
+            now_fn(),
+            status="halted" if halted else "finished",
+            error=str(halted) if halted else None,
+        )
     logger.info("campaign %s: %s", spec.campaign_id, report.summary())
+    if halted is not None:
+        raise CampaignHalted(report, halted) from halted
     return report
