@@ -6,6 +6,7 @@ per phone number from the environment."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import dagster as dg
 import pytest
@@ -17,6 +18,7 @@ from outbox_harness import (
     outbox_keys_received,
     run_once,
     server,
+    settle,
 )
 from test_activation_exactly_once import (
     _assert_exactly_once,
@@ -26,6 +28,7 @@ from test_activation_exactly_once import (
 
 from activations.campaign_runner import CampaignHalted
 from activations.clients.whatsapp_pacing import send_pacing
+from activations.outbox_reconciliation import WEBHOOK_HORIZON, reconcile_whatsapp
 from common.warehouse import connect
 from orchestration.defs.activations.common import failing_loudly_when_halted
 from sandbox.contract_servers import ApprovedTemplate, FaultPlan
@@ -120,3 +123,36 @@ def test_the_send_pace_comes_from_the_environment_per_phone_number():
         send_pacing("111", 20.0, {"COD360_WHATSAPP_RATE_PER_S_111": "fast"})
     with pytest.raises(ValueError, match="COD360_WHATSAPP_SEND_CONCURRENCY"):
         send_pacing("111", 20.0, {"COD360_WHATSAPP_SEND_CONCURRENCY": "500"})
+
+
+def test_ambiguous_sends_settle_when_their_validity_ends_and_late_webhooks_still_count(
+    tmp_path, start
+):
+    """The late-webhook bound: past its validity an ambiguous row is never resent, it
+    settles as unknown_final; a webhook ingested afterwards still proves it sent."""
+    warehouse, landing, campaign, _ = build_world(tmp_path, customers=6)
+    # Every request is answered after the client gave up; the server still accepts it.
+    wa = server(landing, FaultPlan(probability=1.0, random_faults=["slow:0.5"]))
+    url = start(wa)
+    run_once(warehouse, campaign, url, run_id="lost-responses")
+    time.sleep(0.7)  # the last slow request lands on the server
+    ambiguous = [k for k, _, s in outbox(warehouse) if s == "unknown"]
+    assert ambiguous and len(wa.messages) == len(ambiguous)
+
+    with connect(warehouse) as conn:
+        expires_at = conn.execute("select max(expires_at) from activations.outbox").fetchone()[0]
+        report = reconcile_whatsapp(conn, campaign.id, expires_at + timedelta(minutes=1))
+    assert report.settled_unknown == len(ambiguous) and report.released_for_retry == 0
+    assert {s for k, _, s in outbox(warehouse) if k in ambiguous} == {"unknown_final"}
+    wa.set_faults(None)
+    again = run_once(warehouse, campaign, url, run_id="after-the-bound")
+    assert again.sent == 0 and len(wa.messages) == len(ambiguous)  # never resent
+
+    settle(wa, warehouse, landing)  # the late status webhooks arrive
+    run_once(warehouse, campaign, url, run_id="late-evidence")
+    assert {s for k, _, s in outbox(warehouse) if k in ambiguous} == {"sent"}
+    assert wa.duplicates.duplicates() == []
+
+
+def test_no_ambiguous_row_waits_past_metas_webhook_retry_horizon():
+    assert timedelta(days=7) == WEBHOOK_HORIZON
