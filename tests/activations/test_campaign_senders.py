@@ -28,7 +28,7 @@ from test_activation_exactly_once import (
 
 from activations.campaign_runner import CampaignHalted
 from activations.clients.whatsapp_pacing import send_pacing
-from activations.outbox_reconciliation import WEBHOOK_HORIZON, reconcile_whatsapp
+from activations.outbox_reconciliation import reconcile_whatsapp
 from common.warehouse import connect
 from orchestration.defs.activations.common import failing_loudly_when_halted
 from sandbox.contract_servers import ApprovedTemplate, FaultPlan
@@ -152,7 +152,3 @@ def test_ambiguous_sends_settle_when_their_validity_ends_and_late_webhooks_still
     run_once(warehouse, campaign, url, run_id="late-evidence")
     assert {s for k, _, s in outbox(warehouse) if k in ambiguous} == {"sent"}
     assert wa.duplicates.duplicates() == []
-
-
-def test_no_ambiguous_row_waits_past_metas_webhook_retry_horizon():
-    assert timedelta(days=7) == WEBHOOK_HORIZON
