@@ -183,7 +183,7 @@ def contact_facts(
         sends = conn.execute(
             f"""
             select customer_phone, coalesce(sent_at, attempt_started_at) from {OUTBOX}
-            where category = 'marketing' and status in ('sent', 'sending', 'unknown')
+            where category = 'marketing' and status in ('sent', 'sending', 'unknown', 'unknown_final')
               and coalesce(sent_at, attempt_started_at) >= ?
               and customer_phone in (select customer_phone from _fact_phones)
             """,

@@ -43,6 +43,7 @@ class DeliveryOutcome:
 
 class Deliverer(Protocol):
     channel: str
+    concurrency: int  # sends in flight at once (``deliver`` must then be thread-safe)
 
     def deliver(self, row: OutboxRow, body_params: tuple[str, ...]) -> DeliveryOutcome: ...
 
@@ -62,6 +63,7 @@ class WhatsAppDeliverer:
         backoff_s: float = 1.0,
         backoff_max_s: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
+        concurrency: int = 1,
     ) -> None:
         if client.retry_policy.max_retries != 0:
             raise ValueError(
@@ -69,6 +71,8 @@ class WhatsAppDeliverer:
                 "retries a timed-out send can deliver the message twice"
             )
         self.client = client
+        # httpx.Client and the client's token bucket are thread-safe; deliver keeps no state.
+        self.concurrency = concurrency
         self.throttle_retries = throttle_retries
         self.backoff_s = backoff_s
         self.backoff_max_s = backoff_max_s
@@ -135,6 +139,7 @@ class SmsDeliverer:
     """Sends ``row.text_body`` by SMS with ``client_ref`` = the outbox key."""
 
     channel = "sms"
+    concurrency = 1
 
     def __init__(self, client: SmsClient) -> None:
         self.client = client

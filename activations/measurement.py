@@ -49,7 +49,7 @@ from activations.warehouse_tables import (
 from common.marts import mart
 
 Z95 = 1.959963984540054
-TREATED_STATUSES = ("sent", "failed", "unknown", "sending")
+TREATED_STATUSES = ("sent", "failed", "unknown", "sending", "unknown_final")
 METRICS = ("delivery_rate", "rto_rate", "confirmation_rate", "repeat_purchase")
 ALL_VARIANTS = "all_treated"
 

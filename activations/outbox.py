@@ -6,6 +6,8 @@ Life of a row (``status``)::
     retry   ──claim──▶ sending          (retry: known NOT accepted; next run sends again)
     sending / unknown ──reconcile──▶ sent | failed | retry
     pending / retry ──past expires_at──▶ expired
+    sending / unknown ──past expires_at (or 7 days), no webhook──▶ unknown_final
+    unknown_final ──late webhook──▶ sent | failed
     holdout, suppressed, expired, sent, failed: final
 
 Why this gives exactly one message per key:
@@ -51,6 +53,7 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     RETRY = "retry"
     UNKNOWN = "unknown"
+    UNKNOWN_FINAL = "unknown_final"  # ambiguous until its message's validity ended: never resent
     FAILED = "failed"
     SUPPRESSED = "suppressed"
     HOLDOUT = "holdout"

@@ -4,6 +4,13 @@ A ``sending`` / ``unknown`` WhatsApp row is resolved from the status webhooks Me
 sends for every accepted message (``biz_opaque_callback_data`` carries
 ``outbox=<key>``), or released for a retry once webhook files ingested ``grace`` after
 the attempt show none; SMS rows are simply resent, the gateway dedupes on the key.
+
+The late-webhook bound: an ambiguous row is never resent after its message's validity
+(``valid_for_hours``, default 48 h) or after :data:`WEBHOOK_HORIZON` (7 days, how long
+Meta retries an undelivered webhook), whichever comes first: it settles as
+``unknown_final`` instead of lingering, and a webhook that still arrives later (until the
+horizon) turns it into ``sent`` / ``failed``. Within the validity the residual risk
+remains: a status webhook Meta delivers more than ``grace`` late can cause one resend.
 ``activations.outbox`` explains why this gives exactly one message per key.
 """
 
@@ -18,6 +25,9 @@ from activations.outbox import AMBIGUOUS, OutboxStatus, record_outcome, rows_by_
 from activations.warehouse_tables import INGESTED_FILES, OUTBOX, WHATSAPP_WEBHOOKS, relation_exists
 
 DEFAULT_RECONCILE_GRACE = timedelta(minutes=30)
+# Meta retries a webhook it could not deliver for up to 7 days: after that no status
+# callback for a send can arrive, so no ambiguous row waits longer than this.
+WEBHOOK_HORIZON = timedelta(days=7)
 
 
 @dataclass
@@ -25,6 +35,7 @@ class ReconcileReport:
     confirmed_sent: int = 0
     confirmed_failed: int = 0
     released_for_retry: int = 0
+    settled_unknown: int = 0
     still_ambiguous: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -68,6 +79,21 @@ def reconcile_whatsapp(
         if row.channel != "whatsapp":
             continue
         started = row.attempt_started_at or now
+        if row.expires_at <= now or now >= started + WEBHOOK_HORIZON:
+            # Its occasion passed (or no webhook can come any more): a resend would be late
+            # and maybe a duplicate, so the row settles as unknown; a webhook ingested later
+            # still turns it into sent / failed (apply_webhook_evidence).
+            record_outcome(
+                conn,
+                row.outbox_key,
+                OutboxStatus.UNKNOWN_FINAL,
+                now,
+                error_message="no status webhook before the message's validity ended: "
+                "outcome unknown, never resent",
+                resolved_by="validity_ended",
+            )
+            report.settled_unknown += 1
+            continue
         if watermark is not None and now >= started + grace and watermark >= started + grace:
             record_outcome(
                 conn,
@@ -107,7 +133,8 @@ def apply_webhook_evidence(
             select o.outbox_key, o.status, p.message_id, p.failed, p.error_code, p.error_title
             from {OUTBOX} o join per_key p using (outbox_key)
             where o.campaign_id = ? and o.channel = 'whatsapp'
-              and (o.status in ('sending', 'unknown') or (o.status = 'sent' and p.failed))
+              and (o.status in ('sending', 'unknown', 'unknown_final')
+                   or (o.status = 'sent' and p.failed))
             """,
             [campaign_id],
         ).fetchall()

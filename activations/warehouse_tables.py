@@ -95,7 +95,7 @@ create table if not exists {CAMPAIGN_RUNS} (
     dry_run boolean not null,
     mode_reason varchar,
     started_at timestamp not null,
-    finished_at timestamp not null,
+    finished_at timestamp,  -- null while running (or when the run was killed)
     audience integer not null,
     eligible integer not null,
     already_handled integer not null,
@@ -106,6 +106,10 @@ create table if not exists {CAMPAIGN_RUNS} (
     awaiting_retry integer not null,
     awaiting_reconciliation integer not null,
     suppressed_by_rule varchar not null,
+    -- running (written when the run starts, updated per chunk) | finished | halted | failed
+    status varchar not null default 'finished',
+    updated_at timestamp,
+    error varchar,
     primary key (run_id, campaign_id)
 );
 
@@ -230,6 +234,13 @@ create table if not exists {TEMPLATE_FUNNEL} (
 def ensure_activation_tables(conn: duckdb.DuckDBPyConnection) -> None:
     """Create the ``activations`` schema and its tables if they do not exist."""
     conn.execute(_DDL)
+    # Warehouses created before run history was written at the start of a run.
+    conn.execute(f"""
+        alter table {CAMPAIGN_RUNS} add column if not exists status varchar default 'finished';
+        alter table {CAMPAIGN_RUNS} add column if not exists updated_at timestamp;
+        alter table {CAMPAIGN_RUNS} add column if not exists error varchar;
+        alter table {CAMPAIGN_RUNS} alter column finished_at drop not null;
+    """)
 
 
 def relation_exists(conn: duckdb.DuckDBPyConnection, qualified_name: str | Mart) -> bool:

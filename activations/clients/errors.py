@@ -31,6 +31,17 @@ class VendorAccountError(RunStoppingError):
     """The credential works but the account may not do this (permission, block, billing)."""
 
 
+class VendorTemplateError(RunStoppingError):
+    """The vendor refused the message template itself (unknown, paused, disabled, wrong
+    parameter count or format): every send of that template would fail the same way."""
+
+    def __init__(
+        self, vendor: str, message: str, *, code: int | str | None = None, template: str = ""
+    ) -> None:
+        self.template = template
+        super().__init__(vendor, message, code=code)
+
+
 class UnsupportedPlatformError(ActivationClientError):
     """Write-back was asked for a storefront platform cod360 cannot write to yet."""
 

@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from activations.clients.errors import VendorAccountError, VendorAuthError
+from activations.clients.errors import VendorAccountError, VendorAuthError, VendorTemplateError
 from activations.clients.whatsapp_messages import (
     GraphError,
     GraphErrorEnvelope,
@@ -65,6 +65,7 @@ class ErrorClass(StrEnum):
     ECOSYSTEM_LIMIT = "ecosystem_limit"
     AUTH = "auth"
     ACCOUNT = "account"
+    TEMPLATE = "template"
 
 
 THROTTLING_CODES = frozenset({4, 80007, 130429, 131056})
@@ -72,6 +73,10 @@ TRANSIENT_CODES = frozenset({1, 2, 131000, 131016})
 AUTH_CODES = frozenset({0, 190})
 # Codes that fail every send of the account the same way: stop, don't record per row.
 ACCOUNT_CODES = frozenset({3, 10, 368, 131031, 131042, 131045, 133010, *range(200, 300)})
+# Codes about the template itself (does not exist in that language 132001, parameter count
+# 132000 or format 132012, paused 132015, disabled 132016): every send of it fails alike, so
+# the run stops after the first one and the rows stay retryable until the template is fixed.
+TEMPLATE_CODES = frozenset({132000, 132001, 132012, 132015, 132016})
 OPT_OUT_CODE = 131050
 ECOSYSTEM_CODE = 131049
 REENGAGEMENT_CODE = 131047
@@ -92,6 +97,8 @@ def classify_error(code: int | None, http_status: int) -> ErrorClass:
             return ErrorClass.AUTH
         if code in ACCOUNT_CODES:
             return ErrorClass.ACCOUNT
+        if code in TEMPLATE_CODES:
+            return ErrorClass.TEMPLATE
         if code == OPT_OUT_CODE:
             return ErrorClass.OPT_OUT
         if code == ECOSYSTEM_CODE:
@@ -204,14 +211,13 @@ class WhatsAppClient(VendorHttpClient):
 
     def send(self, message: TemplateMessage | TextMessage) -> SendResult:
         payload = message.model_dump(mode="json", exclude_none=True)
-        what = (
-            f"template {message.template.name}" if isinstance(message, TemplateMessage) else "text"
-        )
+        template = message.template.name if isinstance(message, TemplateMessage) else ""
+        what = f"template {template}" if template else "text"
         who = mask_phone(message.to)
 
         def attempt(number: int) -> SendResult:
             response = self.send_once("POST", self.messages_path, json=payload)
-            return self._outcome(response, number, what, who)
+            return self._outcome(response, number, what, who, template)
 
         try:
             return run_with_retries(
@@ -233,7 +239,9 @@ class WhatsAppClient(VendorHttpClient):
 
     # -- response handling --------------------------------------------------------------
 
-    def _outcome(self, response: httpx.Response, attempt: int, what: str, who: str) -> SendResult:
+    def _outcome(
+        self, response: httpx.Response, attempt: int, what: str, who: str, template: str = ""
+    ) -> SendResult:
         if response.is_success:
             return self._sent(response, attempt, what, who)
         error = _parse_error(response)
@@ -253,6 +261,16 @@ class WhatsAppClient(VendorHttpClient):
             )
         if klass is ErrorClass.ACCOUNT:
             raise VendorAccountError(self.vendor, f"account cannot send: {message}", code=code)
+        if klass is ErrorClass.TEMPLATE:
+            details = error.error_data.details if error and error.error_data else None
+            raise VendorTemplateError(
+                self.vendor,
+                f"template {template!r} refused: {message}"
+                + (f" ({self._safe(details)})" if details else "")
+                + "; fix it in WhatsApp Manager or the campaign file, then re-run",
+                code=code,
+                template=template,
+            )
         status = {
             ErrorClass.OPT_OUT: SendStatus.SUPPRESSED_OPT_OUT,
             ErrorClass.ECOSYSTEM_LIMIT: SendStatus.DEFERRED_24H,

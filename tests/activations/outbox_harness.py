@@ -72,7 +72,7 @@ def server(landing: Path, faults: FaultPlan | None = None) -> WhatsAppContractSe
     )
 
 
-def deliverer(base_url: str, timeout_s: float = 0.3) -> WhatsAppDeliverer:
+def deliverer(base_url: str, timeout_s: float = 0.3, concurrency: int = 1) -> WhatsAppDeliverer:
     client = WhatsAppClient(
         base_url=base_url,
         phone_number_id=PNID,
@@ -81,7 +81,7 @@ def deliverer(base_url: str, timeout_s: float = 0.3) -> WhatsAppDeliverer:
         timeout_s=timeout_s,
         rate_limit_per_s=None,
     )
-    return WhatsAppDeliverer(client, backoff_s=0.01)
+    return WhatsAppDeliverer(client, backoff_s=0.01, concurrency=concurrency)
 
 
 def run_once(
@@ -93,8 +93,9 @@ def run_once(
     grace: timedelta = timedelta(0),
     hooks: DeliveryHooks | None = None,
     timeout_s: float = 0.3,
+    concurrency: int = 1,
 ) -> CampaignReport:
-    sender = deliverer(base_url, timeout_s)
+    sender = deliverer(base_url, timeout_s, concurrency)
     try:
         return run_campaign(
             partial(connect, warehouse),

@@ -29,10 +29,12 @@ HERE = Path(__file__).parent
 DONE = ("sent", "failed", "holdout")
 
 
-def _child(warehouse: Path, campaign_file: Path, base_url: str, kill_after: int = 0):
+def _child(
+    warehouse: Path, campaign_file: Path, base_url: str, kill_after: int = 0, concurrency: int = 1
+):
     return subprocess.Popen(
         [sys.executable, str(HERE / "send_loop_process.py"), str(warehouse), str(campaign_file),
-         base_url, str(kill_after)],
+         base_url, str(kill_after), str(concurrency)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         # A script's sys.path starts at its own folder: the repository root is added for

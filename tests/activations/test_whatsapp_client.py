@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from activation_helpers import FAST, PHONE, PHONE_MASKED, WHATSAPP_TOKEN, RecordingSleep
 
-from activations.clients.errors import VendorAccountError, VendorAuthError
+from activations.clients.errors import VendorAccountError, VendorAuthError, VendorTemplateError
 from activations.clients.whatsapp import (
     ACTION_ECOSYSTEM,
     ACTION_OPT_OUT,
@@ -173,9 +173,7 @@ def test_connection_errors_are_transient():
     )
 
 
-@pytest.mark.parametrize(
-    "code", [131026, 131047, 131051, 132000, 132001, 132012, 132015, 132016, 100]
-)
+@pytest.mark.parametrize("code", [131026, 131047, 131051, 100])
 def test_permanent_errors_are_not_retried(start, code):
     wa_server = server(faults=FaultPlan([f"error:{code}"]))
     with client(start(wa_server)) as wa:
@@ -186,20 +184,35 @@ def test_permanent_errors_are_not_retried(start, code):
     assert len(wa_server.requests()) == 1
 
 
-def test_template_problems_found_by_the_server_are_permanent(start):
+@pytest.mark.parametrize("code", [132000, 132001, 132012, 132015, 132016])
+def test_template_errors_stop_the_run_naming_code_and_template(start, code):
+    """A template refused by Meta fails every send of it alike: an exception for the run
+    (the breaker), not a per-row failure; never retried."""
+    wa_server = server(faults=FaultPlan([f"error:{code}"]))
+    with client(start(wa_server)) as wa, pytest.raises(VendorTemplateError) as raised:
+        send_confirmation(wa)
+    assert raised.value.code == code and raised.value.template == CONFIRMATION[0]
+    assert CONFIRMATION[0] in str(raised.value) and WHATSAPP_TOKEN not in str(raised.value)
+    assert len(wa_server.requests()) == 1
+
+
+def test_template_problems_found_by_the_server_stop_the_run(start):
     wa_server = server()
     with client(start(wa_server)) as wa:
-        unknown = wa.send_template(
-            PHONE, "cod_order_confirmation", "en", body_params=CONFIRMATION_PARAMS
-        )
-        wrong_count = wa.send_template(PHONE, *CONFIRMATION, body_params=("Salma", "#1042"))
-        bad_button = wa.send_template(
-            PHONE, *CONFIRMATION, body_params=CONFIRMATION_PARAMS, button_payloads=("A", "B", "C")
-        )
-    assert (unknown.status, unknown.error_code) == (SendStatus.FAILED_PERMANENT, 132001)
-    assert "does not exist in en" in unknown.error_details
-    assert wrong_count.error_code == 132000 and "(2)" in wrong_count.error_details
-    assert bad_button.error_code == 132000
+        with pytest.raises(VendorTemplateError) as unknown:
+            wa.send_template(PHONE, "cod_order_confirmation", "en", body_params=CONFIRMATION_PARAMS)
+        with pytest.raises(VendorTemplateError) as wrong_count:
+            wa.send_template(PHONE, *CONFIRMATION, body_params=("Salma", "#1042"))
+        with pytest.raises(VendorTemplateError) as bad_button:
+            wa.send_template(
+                PHONE,
+                *CONFIRMATION,
+                body_params=CONFIRMATION_PARAMS,
+                button_payloads=("A", "B", "C"),
+            )
+    assert unknown.value.code == 132001 and "does not exist in en" in str(unknown.value)
+    assert wrong_count.value.code == 132000 and "(2)" in str(wrong_count.value)
+    assert bad_button.value.code == 132000
     assert wa_server.messages == []
 
 

@@ -29,6 +29,7 @@ from orchestration.defs.activations.common import (
     SEGMENT_KEYS,
     ActivationConfig,
     activation_key,
+    failing_loudly_when_halted,
     report_metadata,
     run_mode,
 )
@@ -97,16 +98,17 @@ def build_campaign_asset(campaign: Campaign) -> dg.AssetsDefinition:
             deliverer = None if config.dry_run else whatsapp_deliverer(whatsapp)
             dry_run, reason = run_mode(config, deliverer, "WhatsApp (WHATSAPP_ACCESS_TOKEN)")
         try:
-            report = run_campaign(
-                warehouse.connect,
-                spec,
-                lambda conn, now: campaign_audience(conn, campaign, now),
-                deliverer=deliverer,
-                dry_run=dry_run,
-                run_id=context.run.run_id,
-                mode_reason=reason,
-                grace=config.grace,
-            )
+            with failing_loudly_when_halted():
+                report = run_campaign(
+                    warehouse.connect,
+                    spec,
+                    lambda conn, now: campaign_audience(conn, campaign, now),
+                    deliverer=deliverer,
+                    dry_run=dry_run,
+                    run_id=context.run.run_id,
+                    mode_reason=reason,
+                    grace=config.grace,
+                )
         finally:
             if deliverer is not None:
                 deliverer.close()

@@ -1,12 +1,14 @@
 """What every activation asset shares: run config, asset keys it reads, metadata, mode."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 from pydantic import Field
 
-from activations.campaign_runner import CampaignReport
+from activations.campaign_runner import CampaignHalted, CampaignReport
 from activations.warehouse_tables import (
     CUSTOMER_360_MODEL,
     INBOUND_MESSAGES_MODEL,
@@ -95,3 +97,21 @@ def report_metadata(report: CampaignReport) -> dict[str, object]:
         "reconciliation": dg.MetadataValue.json(report.reconciliation or {}),
         "sample_rows": dg.MetadataValue.md(_samples_markdown(report.samples)),
     }
+
+
+@contextmanager
+def failing_loudly_when_halted() -> Iterator[None]:
+    """A run the breaker stopped (template, account or credential refused) fails the asset
+    with the vendor's code and the template, instead of materialising green."""
+    try:
+        yield
+    except CampaignHalted as halted:
+        raise dg.Failure(
+            description=str(halted),
+            metadata={
+                "error_code": str(halted.code),
+                "template": halted.template or "-",
+                "left_to_send": halted.report.awaiting_retry,
+                **report_metadata(halted.report),
+            },
+        ) from halted

@@ -28,6 +28,7 @@ from orchestration.defs.activations.common import (
     MESSAGE_DEPS,
     ActivationConfig,
     activation_key,
+    failing_loudly_when_halted,
     report_metadata,
     run_mode,
 )
@@ -67,16 +68,17 @@ def _run(
     context, warehouse, spec: MessageSpec, audience: Callable, deliverer, dry_run, reason, config
 ):
     try:
-        report = run_campaign(
-            warehouse.connect,
-            spec,
-            audience,
-            deliverer=deliverer,
-            dry_run=dry_run,
-            run_id=context.run.run_id,
-            mode_reason=reason,
-            grace=config.grace,
-        )
+        with failing_loudly_when_halted():
+            report = run_campaign(
+                warehouse.connect,
+                spec,
+                audience,
+                deliverer=deliverer,
+                dry_run=dry_run,
+                run_id=context.run.run_id,
+                mode_reason=reason,
+                grace=config.grace,
+            )
     finally:
         if deliverer is not None:
             deliverer.close()

@@ -10,6 +10,7 @@ code at the real APIs, the contract servers of the demo, or a test server.
 | --- | --- | --- |
 | ``WHATSAPP_ACCESS_TOKEN`` (secret), ``WHATSAPP_PHONE_NUMBER_ID`` | WhatsApp Cloud API | unset: dry run |
 | ``COD360_WHATSAPP_BASE_URL`` | Graph API host | ``https://graph.facebook.com`` |
+| ``COD360_WHATSAPP_RATE_PER_S[_<PHONE_NUMBER_ID>]``, ``COD360_WHATSAPP_SEND_CONCURRENCY`` | send pace per number, sends in flight (``activations.clients.whatsapp_pacing``) | 20/s, 4 |
 | ``SMS_API_KEY`` (secret), ``COD360_SMS_BASE_URL`` | SMS gateway (fallback) | unset: dry run |
 | ``SHOPIFY_ACCESS_TOKEN`` (secret), ``COD360_SHOPIFY_BASE_URL`` | Shopify write-back | unset: skipped |
 | ``WOOCOMMERCE_CONSUMER_KEY`` / ``_SECRET`` (secrets), ``COD360_WOOCOMMERCE_BASE_URL`` | WooCommerce write-back | unset: skipped |
@@ -31,6 +32,7 @@ from activations.clients.resources import (
     WooCommerceResource,
     YouCanResource,
 )
+from activations.clients.whatsapp_pacing import send_pacing
 from activations.delivery import SmsDeliverer, WhatsAppDeliverer
 
 
@@ -55,7 +57,9 @@ def whatsapp_deliverer(resource: WhatsAppCloudResource) -> WhatsAppDeliverer | N
     """A deliverer over a client that never retries on its own (see ``activations.delivery``)."""
     if not configured(resource.access_token, resource.phone_number_id):
         return None
-    return WhatsAppDeliverer(resource.get_client(max_retries=0))
+    pacing = send_pacing(resource.phone_number_id, resource.rate_limit_per_s)
+    client = resource.get_client(max_retries=0, rate_limit_per_s=pacing.rate_per_s)
+    return WhatsAppDeliverer(client, concurrency=pacing.concurrency)
 
 
 def sms_deliverer(resource: SmsGatewayResource) -> SmsDeliverer | None:
