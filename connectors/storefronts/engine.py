@@ -41,7 +41,6 @@ from connectors.storefronts.state import (
     StateStore,
     StoreState,
     pull_file_name,
-    store_dir,
 )
 from connectors.webhooks.files import fsync_dir
 
@@ -128,9 +127,14 @@ def pull_store(
     overlap: timedelta = DEFAULT_OVERLAP,
     pages_per_commit: int = DEFAULT_PAGES_PER_COMMIT,
     log: Callable[[str], None] | None = None,
+    states: StateStore | None = None,
 ) -> PullReport:
-    """Pull ``store`` through ``puller`` into ``landing_dir``; see the module docstring."""
-    states = StateStore(Path(landing_dir))
+    """Pull ``store`` through ``puller`` into ``landing_dir``; see the module docstring.
+
+    ``states`` replaces the storefront bookkeeping (another landing folder and state
+    folder, e.g. the carrier tracking pulls); by default ``orders/`` and
+    ``_state/storefronts/``."""
+    states = states or StateStore(Path(landing_dir))
     with states.exclusive(puller.platform, store):
         return _pull_locked(puller, store, states, overlap, pages_per_commit, log or logger.info)
 
@@ -163,7 +167,7 @@ def _pull_locked(
         f"(high-water mark {iso_utc(mark.updated_at)} minus {overlap})"
     )
     started_wall, started = datetime.now(UTC), time.monotonic()
-    folder = store_dir(landing_dir, platform, store)
+    folder = states.files_dir(platform, store)
     batch_number = 1
     batch = _Batch(folder, pull_file_name(started_wall, batch_number))
     pages_in_batch = 0

@@ -38,9 +38,12 @@ PULL_PREFIX = "pull_"
 STATE_VERSION = 1
 
 
-def store_dir(landing_dir: Path, platform: str, store: str) -> Path:
-    """Where a store's pull files land: ``orders/<platform>/<store>/`` (docs/landing.md)."""
-    return landing_dir / "orders" / platform / store
+def store_dir(landing_dir: Path, platform: str, store: str, files_root: str = "orders") -> Path:
+    """Where a store's pull files land: ``orders/<platform>/<store>/`` (docs/landing.md).
+
+    Other pulls on the same engine land elsewhere (the carrier tracking pulls:
+    ``files_root="tracking"``)."""
+    return landing_dir / files_root / platform / store
 
 
 @dataclass
@@ -102,13 +105,24 @@ class StoreState:
 
 
 class StateStore:
-    """Reads and atomically replaces the state files under ``<landing>/_state/storefronts``."""
+    """Reads and atomically replaces the state files under ``<landing>/_state/storefronts``.
 
-    def __init__(self, landing_dir: Path) -> None:
+    ``state_root`` / ``files_root`` let another pull reuse the engine with its own
+    bookkeeping folder and landing folder (carrier tracking: ``_state/carriers``,
+    ``tracking/``)."""
+
+    def __init__(
+        self, landing_dir: Path, state_root: Path = STATE_ROOT, files_root: str = "orders"
+    ) -> None:
         self.landing_dir = Path(landing_dir)
+        self.state_root = Path(state_root)
+        self.files_root = files_root
 
     def path(self, platform: str, store: str) -> Path:
-        return self.landing_dir / STATE_ROOT / platform / f"{store}.json"
+        return self.landing_dir / self.state_root / platform / f"{store}.json"
+
+    def files_dir(self, platform: str, store: str) -> Path:
+        return store_dir(self.landing_dir, platform, store, self.files_root)
 
     def load(self, platform: str, store: str) -> StoreState:
         path = self.path(platform, store)
@@ -151,7 +165,7 @@ class StateStore:
     def uncommitted_files(self, state: StoreState) -> list[Path]:
         """Pull files renamed into place after the state was last saved (a crash between
         the rename and the state write): the caller folds them into the state."""
-        folder = store_dir(self.landing_dir, state.platform, state.store)
+        folder = self.files_dir(state.platform, state.store)
         if not folder.is_dir():
             return []
         last = Path(state.last_file).name if state.last_file else ""
@@ -161,7 +175,7 @@ class StateStore:
 
     def remove_stale_temporaries(self, platform: str, store: str) -> list[Path]:
         """Delete ``pull_*.jsonl.tmp`` left by a pull that died before committing them."""
-        folder = store_dir(self.landing_dir, platform, store)
+        folder = self.files_dir(platform, store)
         stale = sorted(folder.glob(f"{PULL_PREFIX}*.jsonl.tmp")) if folder.is_dir() else []
         for path in stale:
             path.unlink(missing_ok=True)
