@@ -162,6 +162,11 @@ PHONE_FIELDS: tuple[PhoneField, ...] = (
         "shopify_orders",
         _coalesce(("shippingAddress", "phone"), ("phone",), ("customer", "phone")),
     ),
+    # Shopify's order webhooks carry the REST shape (snake_case) of the same order.
+    PhoneField(
+        "shopify_webhook_orders",
+        _coalesce(("shipping_address", "phone"), ("phone",), ("customer", "phone")),
+    ),
     PhoneField(
         "woocommerce_orders",
         _coalesce(("billing", "phone"), ("shipping", "phone"), skip_empty=True),

@@ -5,6 +5,8 @@ with
 staged_phones as (
     select phone_raw from {{ ref('stg_shopify__orders') }}
     union
+    select phone_raw from {{ ref('stg_shopify__webhook_orders') }}
+    union
     select phone_raw from {{ ref('stg_woocommerce__orders') }}
     union
     select phone_raw from {{ ref('stg_youcan__orders') }}
