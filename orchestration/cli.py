@@ -1,7 +1,10 @@
 """``cod360``: the command line of the pipeline.
 
 ``cod360 run [--select SELECTION]`` materializes every asset (or a selection) in
-one process, on the instance of ``DAGSTER_HOME`` so the runs appear in the UI. The
+one process, on the instance of ``DAGSTER_HOME`` so the runs appear in the UI.
+``cod360 run --new`` runs only what new landing files make stale: the raw tables with
+new files and the assets downstream of them (what the landing sensor runs); with
+nothing new it ends after a directory scan. The
 demo on the built-in sample store is ``python -m sandbox demo`` (``make demo``).
 """
 
@@ -40,13 +43,15 @@ def materialize_everything(
     verbose: bool = False,
     log_file: Path | None = None,
     run_config: dict | None = None,
+    downstream_of_sources: list[str] | None = None,
 ) -> bool:
     """Materialize every asset (or a selection, minus ``exclude``) in one process.
 
     Selections use Dagster's selection syntax, as in the UI (`key:order_scores or
     group:activations`). Returns whether the run succeeded. Prints one line per
     materialized asset; dbt's own output goes to ``log_file`` when given. ``run_config``
-    carries op config (loggers are set here).
+    carries op config (loggers are set here). ``downstream_of_sources`` (landing source
+    names) narrows the selection to their raw tables and the assets downstream of them.
     """
     import dagster as dg
 
@@ -61,9 +66,19 @@ def materialize_everything(
     )
     graph = definitions.resolve_asset_graph()
     chosen = dg.AssetSelection.from_string(selection) if selection else dg.AssetSelection.all()
+    if downstream_of_sources is not None:
+        from connectors.ingestion import LANDING_SOURCES
+        from orchestration.defs.ingestion.changes import downstream_of
+
+        names = set(downstream_of_sources)
+        chosen = chosen & downstream_of(s for s in LANDING_SOURCES if s.name in names)
     if exclude:
         chosen = chosen - dg.AssetSelection.from_string(exclude)
     asset_selection = list(chosen.resolve(graph))
+    if not asset_selection:
+        # An empty selection would mean "every asset" to execute_in_process.
+        print("  the selection holds no asset: nothing to run")
+        return True
     job = definitions.resolve_implicit_global_asset_job_def()
     loggers: dict = {"progress": {}}
     if verbose:
@@ -113,10 +128,27 @@ def _output_to(log_file: Path | None):
 
 
 def _run(args: argparse.Namespace) -> int:
-    load_settings().export_env()
+    settings = load_settings()
+    settings.export_env()
+    changed = None
+    if args.new:
+        from orchestration.defs.ingestion.changes import sources_with_new_files
+
+        changed = [
+            source.name
+            for source in sources_with_new_files(settings.landing_dir, settings.warehouse_path)
+        ]
+        if not changed:
+            print(f"Nothing new in {settings.landing_dir}: nothing to run.")
+            return 0
+        print(f"New landing files for: {', '.join(changed)}")
     with dagster_instance() as instance:
         ok = materialize_everything(
-            instance=instance, selection=args.select, exclude=args.exclude, verbose=args.verbose
+            instance=instance,
+            selection=args.select,
+            exclude=args.exclude,
+            verbose=args.verbose,
+            downstream_of_sources=changed,
         )
     return 0 if ok else 1
 
@@ -135,6 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="Dagster asset selection, as in the UI (default: everything), e.g. 'group:activations'",
     )
     run.add_argument("--exclude", help="asset selection to leave out")
+    run.add_argument(
+        "--new",
+        action="store_true",
+        help=(
+            "only the raw tables with new landing files and the assets downstream of them "
+            "(within --select); exits at once when nothing is new"
+        ),
+    )
     run.add_argument("--verbose", action="store_true", help="also print Dagster's own log lines")
     run.set_defaults(func=_run)
     return parser

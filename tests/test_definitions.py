@@ -211,3 +211,49 @@ def test_a_source_far_behind_the_others_fails_its_freshness_expectation(data_dir
     failed = [row.split("|")[2].strip() for row in rows if "**no**" in row]
     assert failed == ["days_behind_newest_source"]
     assert _check_for("sms_events")(warehouse=resource).passed is True
+
+
+def test_the_sensor_runs_only_what_is_downstream_of_the_changed_sources(
+    data_dir: Path, definitions
+):
+    """A carrier file rebuilds what reads carrier events, not the storefront staging."""
+    from orchestration.defs.ingestion.sensors import landing_files_sensor
+
+    path = data_dir / "landing/tracking/ameex/a.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_text("{}\n")
+    context = dg.build_sensor_context(repository_def=definitions.get_repository_def())
+    (request,) = landing_files_sensor(context).run_requests
+    selected = {key.to_user_string() for key in request.asset_selection}
+    assert "raw/carrier_tracking_events" in selected
+    assert "staging/stg_carriers__tracking_events" in selected
+    assert "intermediate/int_tracking_events" in selected
+    assert "raw/shopify_orders" not in selected
+    assert "staging/stg_shopify__orders" not in selected
+    assert not any(key.startswith("activations/") for key in selected)
+    assert "lead_score_model" not in selected
+
+
+def test_new_files_are_the_ones_ingestion_has_not_recorded(data_dir: Path):
+    from orchestration.defs.ingestion.changes import sources_with_new_files
+
+    landing, warehouse = data_dir / "landing", data_dir / "warehouse.duckdb"
+    assert sources_with_new_files(landing, warehouse) == []
+    tracking = landing / "tracking/ameex/a.jsonl"
+    tracking.parent.mkdir(parents=True)
+    tracking.write_text("{}\n")
+    carriers = next(s for s in LANDING_SOURCES if s.name == "carrier_tracking_events")
+    assert sources_with_new_files(landing, warehouse) == [carriers]  # no warehouse yet
+    with connect(warehouse) as conn:
+        ingest_source(conn, carriers, landing)
+    assert sources_with_new_files(landing, warehouse) == []
+    os.utime(tracking, ns=(10**18, 10**18))  # touched (or replaced): read again
+    assert sources_with_new_files(landing, warehouse) == [carriers]
+
+
+def test_cod360_run_new_with_nothing_new_does_nothing(data_dir: Path, capsys):
+    from orchestration.cli import main
+
+    assert main(["run", "--new"]) == 0
+    assert "Nothing new" in capsys.readouterr().out
+    assert not (data_dir / "warehouse.duckdb").exists()

@@ -9,11 +9,7 @@ import dagster as dg
 from common.settings import load_settings
 from connectors.ingestion import LANDING_SOURCES
 from connectors.ingestion.loader import landing_files
-
-# Ingestion plus every dbt model (by kind: the marts sit in business groups such as
-# customers or segments). Activations and the lead score are never started by a file
-# arriving: they keep their own schedules.
-INGEST_AND_TRANSFORM = dg.AssetSelection.from_string("group:ingestion or kind:dbt")
+from orchestration.defs.ingestion.changes import INGEST_AND_TRANSFORM, downstream_of
 
 
 def landing_listing_digests(landing_dir: Path) -> dict[str, str]:
@@ -46,6 +42,20 @@ def changed_sources(landing_dir: Path, cursor: dict[str, str]) -> dict[str, str]
     return {name: digest for name, digest in current.items() if cursor.get(name) != digest}
 
 
+def changed_selection(
+    context: dg.SensorEvaluationContext, changed: dict[str, str]
+) -> list[dg.AssetKey] | None:
+    """The raw tables of the changed sources and what is downstream of them, within the
+    sensor's target; ``None`` (the whole target) when the sensor runs without its code
+    location (a bare test context)."""
+    repository = getattr(context, "repository_def", None)
+    if repository is None:
+        return None
+    sources = [source for source in LANDING_SOURCES if source.name in changed]
+    selection = downstream_of(sources) & INGEST_AND_TRANSFORM
+    return sorted(selection.resolve(repository.asset_graph), key=lambda key: key.path)
+
+
 @dg.sensor(
     target=INGEST_AND_TRANSFORM,
     minimum_interval_seconds=60,
@@ -54,7 +64,8 @@ def changed_sources(landing_dir: Path, cursor: dict[str, str]) -> dict[str, str]
         "Watches the landing folder; when closed files appear (webhook receiver rotations, "
         "pulls, drops), ingests them and rebuilds the dbt models. The cursor is a digest of "
         "each source's file listing (path, size, mtime), so a file that arrives with an old "
-        "mtime is still seen."
+        "mtime is still seen. A run selects the raw tables of the changed sources and the "
+        "assets downstream of them only."
     ),
 )
 def landing_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
@@ -69,7 +80,9 @@ def landing_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(
-                run_key=run_key, tags={"cod360/changed_sources": ",".join(sorted(changed))}
+                run_key=run_key,
+                asset_selection=changed_selection(context, changed),
+                tags={"cod360/changed_sources": ",".join(sorted(changed))},
             )
         ],
         cursor=json.dumps(cursor, sort_keys=True),
