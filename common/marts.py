@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -86,6 +87,9 @@ def _to_mart(node: Mapping[str, Any]) -> Mart:
     return Mart(node["name"], schema, identifier, columns)
 
 
+_MANIFEST_WRITE_WAIT_S = 10.0
+
+
 @lru_cache(maxsize=4)
 def _load_nodes(path: str, mtime_ns: int, size: int) -> dict[str, dict[str, Any]]:
     # Keyed on the file's mtime and size, so a re-parsed manifest is read again.
@@ -104,14 +108,25 @@ class DbtManifest:
         self.path = Path(path)
 
     def _nodes(self) -> dict[str, dict[str, Any]]:
-        try:
-            stat = self.path.stat()
-        except FileNotFoundError:
-            raise MartError(
-                f"no dbt manifest at {self.path}: parse the dbt project first "
-                "(`dbt parse`, or `cod360 run`, which does it)"
-            ) from None
-        return _load_nodes(str(self.path), stat.st_mtime_ns, stat.st_size)
+        # dbt rewrites the manifest in place on every invocation: a reader that meets a
+        # half-written file reads it again once dbt has finished writing it.
+        deadline = time.monotonic() + _MANIFEST_WRITE_WAIT_S
+        while True:
+            try:
+                stat = self.path.stat()
+            except FileNotFoundError:
+                raise MartError(
+                    f"no dbt manifest at {self.path}: parse the dbt project first "
+                    "(`dbt parse`, or `cod360 run`, which does it)"
+                ) from None
+            try:
+                return _load_nodes(str(self.path), stat.st_mtime_ns, stat.st_size)
+            except json.JSONDecodeError as exc:
+                if time.monotonic() > deadline:
+                    raise MartError(
+                        f"the dbt manifest {self.path} is not valid JSON: {exc}"
+                    ) from exc
+                time.sleep(0.2)
 
     def models(self) -> dict[str, dict[str, Any]]:
         """Every model node of the manifest, by model name."""

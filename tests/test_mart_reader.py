@@ -112,3 +112,20 @@ def test_a_re_parsed_manifest_is_read_again(manifest):
     data["nodes"]["model.cod360.orders"]["relation_name"] = '"w"."marts"."orders_v2"'
     manifest.path.write_text(json.dumps(data) + " ")  # another size: another cache key
     assert manifest.mart("orders").identifier == "orders_v2"
+
+
+def test_a_manifest_caught_half_written_is_read_again_once_complete(tmp_path):
+    """dbt rewrites target/manifest.json in place; a reader meeting it mid-write waits."""
+    import threading
+
+    from common.marts import DbtManifest
+
+    path = tmp_path / "manifest.json"
+    path.write_text('{"nodes": {"model.x.orders": {"resource_type": "mo')
+    whole = {"nodes": {"model.x.orders": {"resource_type": "model", "name": "orders"}}}
+
+    def finish_writing():
+        path.write_text(json.dumps(whole))
+
+    threading.Timer(0.5, finish_writing).start()
+    assert set(DbtManifest(path).models()) == {"orders"}
