@@ -4,7 +4,8 @@
 one process, on the instance of ``DAGSTER_HOME`` so the runs appear in the UI.
 ``cod360 run --new`` runs only what new landing files make stale: the raw tables with
 new files and the assets downstream of them (what the landing sensor runs); with
-nothing new it ends after a directory scan. The
+nothing new it ends after a directory scan. ``cod360 campaign list | preview ID |
+dry-run ID | run ID | results ID`` works the campaigns (``cod360 campaign --help``). The
 demo on the built-in sample store is ``python -m sandbox demo`` (``make demo``).
 """
 
@@ -177,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--verbose", action="store_true", help="also print Dagster's own log lines")
     run.set_defaults(func=_run)
+    from orchestration.campaign_cli import add_campaign_commands
+
+    add_campaign_commands(sub)
     return parser
 
 
