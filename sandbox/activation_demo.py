@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import dagster as dg
 
+from activations.campaign_config import CAMPAIGNS_DIR
 from activations.confirmation import CANCEL, CONFIRM, new_cod_orders
 from activations.decisions import decisions_by_band
 from activations.warehouse_tables import CAMPAIGN_RUNS, OUTBOX, ensure_activation_tables
@@ -74,9 +76,30 @@ def _materialize(instance: dg.DagsterInstance, extra_keys: list[str], run_config
     return materialize_everything(instance=instance, selection=selection, run_config=run_config)
 
 
+_ENABLED_LINE = re.compile(r"^enabled:\s*false\s*$", re.MULTILINE)
+
+
+def switched_on_campaigns(folder: Path) -> Path:
+    """Copies of the shipped campaign files with every campaign switched on.
+
+    The shipped files are off (nothing is sent until someone switches a campaign on); the
+    demo store is a brand that has switched all of them on. Returns ``folder``.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.y*ml"):
+        stale.unlink()
+    for path in sorted(CAMPAIGNS_DIR.glob("*.y*ml")):
+        (folder / path.name).write_text(
+            _ENABLED_LINE.sub("enabled: true", path.read_text(encoding="utf-8")),
+            encoding="utf-8",
+        )
+    return folder
+
+
 def run_activation_demo(settings: Settings, instance: dg.DagsterInstance | None = None) -> bool:
     """Run the activations live against local contract servers; print what they did."""
     replies = scripted_replies(settings.warehouse_path)
+    campaigns = switched_on_campaigns(settings.data_dir / "campaigns")
     follow_up_config = {
         "ops": {
             "activations__order_confirmation_sms_fallback": {
@@ -86,7 +109,7 @@ def run_activation_demo(settings: Settings, instance: dg.DagsterInstance | None 
     }
     with (
         demo_servers(settings.warehouse_path, settings.landing_dir, replies=replies) as servers,
-        _environment(servers.env),
+        _environment({**servers.env, "COD360_CAMPAIGNS_DIR": str(campaigns)}),
         ExitStack() as stack,
     ):
         # Same instance as the stages before when DAGSTER_HOME is set: the quality gate reads

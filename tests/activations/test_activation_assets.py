@@ -257,3 +257,15 @@ def test_a_live_run_leaks_no_token_and_no_phone_number_into_logs_or_dagster_even
         assert WHATSAPP_TOKEN not in text
         for who in phones:
             assert who not in text and who[1:] not in text, text[:300]
+
+
+def test_the_shipped_campaigns_are_off_and_the_demo_switches_on_copies(tmp_path):
+    """A fresh install schedules and sends nothing; the demo store runs copies switched on."""
+    from sandbox.activation_demo import switched_on_campaigns
+
+    segments = DBT_PROJECT_DIR / "segments"
+    shipped = load_campaigns(CAMPAIGNS_DIR, segments_dir=segments)
+    assert shipped and not any(c.enabled for c in shipped)
+    demo = load_campaigns(switched_on_campaigns(tmp_path / "campaigns"), segments_dir=segments)
+    assert {c.id for c in demo} == {c.id for c in shipped}
+    assert all(c.enabled for c in demo)

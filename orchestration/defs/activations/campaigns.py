@@ -76,7 +76,11 @@ def build_campaign_asset(campaign: Campaign) -> dg.AssetsDefinition:
         kinds={"whatsapp", "python"},
         description=_description(campaign),
         owners=[f"team:{campaign.owner}"] if campaign.owner else None,
-        tags={"cod360/activation": "campaign", "cod360/category": campaign.category.value},
+        tags={
+            "cod360/activation": "campaign",
+            "cod360/category": campaign.category.value,
+            "cod360/campaign_state": "on" if campaign.enabled else "off",
+        },
         metadata={
             "segment": campaign.segment,
             "enabled": campaign.enabled,
