@@ -190,6 +190,12 @@ class EcoTrackClient:
     def close(self) -> None:
         self.http.close()
 
+    def __enter__(self) -> EcoTrackClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
 
 def local_phone(phone: str) -> str:
     """``+213550123456`` → ``0550123456``: the 9-10 digits ``telephone`` takes."""
