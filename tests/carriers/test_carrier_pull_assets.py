@@ -168,3 +168,16 @@ def test_one_run_pulls_then_ingests_and_a_missing_setting_fails_naming_it(tmp_pa
     with pytest.raises(dg.DagsterInvalidConfigError, match="COD360_CARRIER_DHD_"):
         run(None)
     assert len(server.requests("/api/v1/get/orders")) == 1
+
+
+def test_the_raw_quality_suite_knows_the_api_carriers_and_configured_couriers(
+    tmp_path, monkeypatch
+):
+    from connectors.quality.raw_suites import build_suites, known_carriers
+
+    (tmp_path / "accounts.yml").write_text(ACCOUNTS_YML)
+    monkeypatch.setenv("COD360_CARRIER_ACCOUNTS", str(tmp_path / "accounts.yml"))
+    assert {"yalidine", "guepex", "dhd"} <= set(known_carriers())
+    assert "carrier_tracking_events" in build_suites()
+    (tmp_path / "accounts.yml").write_text("accounts: [{name: Bad}]")
+    assert "dhd" not in known_carriers()  # a broken file is reported by the pulls, not here
