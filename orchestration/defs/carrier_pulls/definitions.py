@@ -4,6 +4,7 @@ import dagster as dg
 
 from connectors.carriers.config import load_accounts
 from orchestration.defs.carrier_pulls.assets import carrier_pull_definitions
+from orchestration.defs.carrier_pulls.instructions import carrier_instruction_definitions
 from orchestration.defs.carrier_pulls.schedules import carrier_pull_schedule_definitions
 
 
@@ -11,5 +12,7 @@ from orchestration.defs.carrier_pulls.schedules import carrier_pull_schedule_def
 def carrier_pulls() -> dg.Definitions:
     accounts = load_accounts()
     return dg.Definitions.merge(
-        carrier_pull_definitions(accounts), carrier_pull_schedule_definitions(accounts)
+        carrier_pull_definitions(accounts),
+        carrier_instruction_definitions(accounts),
+        carrier_pull_schedule_definitions(accounts),
     )

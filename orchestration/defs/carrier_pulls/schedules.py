@@ -1,8 +1,9 @@
 """The carrier pull job and its schedule: pull every account, ingest, rebuild the models.
 
 ``carrier_pull_job`` selects the carrier pull assets, ``raw/carrier_tracking_events``
-that loads what they land, and the dbt models downstream of it (by kind ``dbt``, not by
-group names analysts may change). Every 15 minutes by default
+that loads what they land, the dbt models downstream of it (by kind ``dbt``, not by
+group names analysts may change), and the delivery-code instruction assets of the
+accounts that opted in (``instructions.py``), which run after the orders mart. Every 15 minutes by default
 (``COD360_CARRIER_PULL_CRON``): the carriers' quotas are small (Yalidine 50 a minute and
 1 000 an hour by default, EcoTrack 50 a minute) and tracking moves by the hour. STOPPED
 until an operator turns it on once the accounts' credentials are set; a tick is skipped
@@ -17,6 +18,7 @@ import dagster as dg
 
 from connectors.carriers.config import CarrierAccount
 from orchestration.defs.carrier_pulls.assets import RAW_TRACKING_KEY, pull_asset_key
+from orchestration.defs.carrier_pulls.instructions import instruction_asset_key
 
 PULL_JOB_NAME = "carrier_pull_job"
 SCHEDULE_NAME = "carrier_pull_schedule"
@@ -30,10 +32,13 @@ _ACTIVE = [
 
 
 def carrier_pull_job_selection(accounts: list[CarrierAccount]) -> dg.AssetSelection:
-    """The pulls, the raw tracking table they feed, and the dbt models downstream of it."""
+    """The pulls, the raw tracking table they feed, the dbt models downstream of it, and
+    the delivery-code instructions of the accounts that opted in (after the models)."""
     pulls = dg.AssetSelection.assets(*[pull_asset_key(a) for a in accounts])
     raw = dg.AssetSelection.assets(RAW_TRACKING_KEY)
-    return pulls | raw | (raw.downstream() & dg.AssetSelection.kind("dbt"))
+    selection = pulls | raw | (raw.downstream() & dg.AssetSelection.kind("dbt"))
+    instructed = [instruction_asset_key(a) for a in accounts if a.delivery_code_instruction]
+    return selection | dg.AssetSelection.assets(*instructed) if instructed else selection
 
 
 def carrier_pull_schedule_definitions(accounts: list[CarrierAccount]) -> dg.Definitions:
