@@ -36,8 +36,9 @@ status change and is not landed.
 
 Delivery instructions: ``remarque`` is the courier's free-text note (≤ 255) printed
 on the parcel; cod360 puts the delivery-code requirement there at creation (after
-the merchant's own note). For a parcel that exists, ``update/order`` with
-``remarque``; once the order is validated (error 10001) a ``add/maj`` note instead.
+the merchant's own note). For a parcel that exists, an ``add/maj`` note: the list
+does not return the parcel's ``remarque``, and ``update/order`` would replace the
+merchant's note with ours (and is refused once the order is validated, error 10001).
 
 Unverified (the collection shows no success example): the ``get/trackings/info``
 answer's shape — read either as a list of objects with ``tracking`` or as an object
@@ -75,7 +76,6 @@ NOTE_FIELD = "add/maj content"
 MAX_REMARK = 255
 PERMISSION = "an API token of the courier's EcoTrack account"
 TYPE_DELIVERY = 1
-ORDER_LOCKED = 10001  # "Commande non modifiable": validated for shipping
 # Activity events that are not a parcel status.
 NOT_A_STATUS = frozenset({"notification_on_order"})
 
@@ -163,8 +163,8 @@ class EcoTrackClient:
         return _result(parcel.order_ref, answer, INSTRUCTION_FIELD, params[INSTRUCTION_FIELD])
 
     def update_remark(self, order_ref: str, tracking: str, remark: str) -> ParcelResult:
-        """Put ``remark`` on a parcel that exists: ``update/order`` while it can still be
-        edited, else (validated, error 10001) a ``add/maj`` note the courier sees."""
+        """``update/order`` with ``remarque``: it *replaces* the parcel's remark, so the
+        caller passes the whole text; refused once the order is validated (10001)."""
         text = remark[:MAX_REMARK]
         answer = post_without_duplicates(
             self.http,
@@ -173,17 +173,22 @@ class EcoTrackClient:
             "update order",
             params={"tracking": tracking, INSTRUCTION_FIELD: text},
         )
-        if isinstance(answer, dict) and answer.get("error") == ORDER_LOCKED:
-            answer = post_without_duplicates(
-                self.http,
-                "add/maj",
-                None,
-                "add note",
-                params={"tracking": tracking, "content": text},
-            )
-            result = _result(order_ref, answer, NOTE_FIELD, text)
-        else:
-            result = _result(order_ref, answer, INSTRUCTION_FIELD, text)
+        result = _result(order_ref, answer, INSTRUCTION_FIELD, text)
+        result.tracking_number = result.tracking_number or tracking
+        return result
+
+    def add_note(self, order_ref: str, tracking: str, text: str) -> ParcelResult:
+        """``add/maj``: a note on the parcel the courier sees, accepted at any stage and
+        added beside the merchant's remark, never over it."""
+        content = text[:MAX_REMARK]
+        answer = post_without_duplicates(
+            self.http,
+            "add/maj",
+            None,
+            "add note",
+            params={"tracking": tracking, "content": content},
+        )
+        result = _result(order_ref, answer, NOTE_FIELD, content)
         result.tracking_number = result.tracking_number or tracking
         return result
 

@@ -7,9 +7,10 @@ through the field its API offers (SPEC §5 "OTP at delivery"):
 =========  =====================================================================
 carrier    field
 =========  =====================================================================
-EcoTrack   ``remarque`` (≤ 255, printed on the parcel) at ``create/order`` and
-           ``update/order``; an order already validated for shipping refuses
-           updates (10001), so a ``add/maj`` note (seen by the courier) instead
+EcoTrack   ``remarque`` (≤ 255, printed on the parcel) at ``create/order``; for a
+           parcel that exists, a ``add/maj`` note (seen by the courier, any stage):
+           ``update/order`` would overwrite the merchant's remark, which the API
+           does not let us read back
 Yalidine   none: v1's parcel fields (``POST /v1/parcels``, ``PATCH /v1/parcels/:t``)
 / Guepex   have no remark / notes / instructions field — recorded ``unsupported``
            with that reason, never faked
@@ -268,7 +269,7 @@ def instruct_parcel(
                 store,
                 account,
                 order_ref,
-                lambda: client.update_remark(order_ref, tracking, instruction),
+                lambda: client.add_note(order_ref, tracking, instruction),
             )
         else:  # no field to write to, so no call at all
             store.settle(account, order_ref, "unsupported", reason=YALIDINE_UNSUPPORTED)

@@ -104,11 +104,11 @@ def test_dispatched_parcels_are_instructed_once_and_recorded(tmp_path: Path, mon
         .value
         == 2
     )
-    assert server.orders[out]["remarque"] == DELIVERY_CODE_INSTRUCTION
-    assert server.notes[shipped][0]["remarque"].endswith(DELIVERY_CODE_INSTRUCTION)
-    assert len(server.requests("/api/v1/update/order")) == 2  # one each, never on the re-run
+    for tracking in (out, shipped):
+        assert server.notes[tracking][0]["remarque"].endswith(DELIVERY_CODE_INSTRUCTION)
+    assert len(server.requests("/api/v1/add/maj")) == 2  # one each, never on the re-run
     rows = InstructionStore(tmp_path / "ops.sqlite").records()
     assert [(r.order_ref, r.status, r.instruction_field) for r in rows] == [
-        ("shopify:1", "sent", "remarque"),
+        ("shopify:1", "sent", "add/maj content"),
         ("shopify:2", "sent", "add/maj content"),
     ]

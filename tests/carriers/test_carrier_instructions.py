@@ -74,21 +74,32 @@ def test_ecotrack_creation_carries_the_requirement_in_remarque_once(tmp_path: Pa
     assert store.records() == [first]
 
 
-def test_an_existing_parcel_gets_update_order_then_a_note_once_validated(tmp_path: Path) -> None:
+def test_an_existing_parcel_gets_a_note_beside_the_merchants_remark_once(tmp_path: Path) -> None:
     store = InstructionStore(tmp_path / "ops.sqlite")
+    server = _eco_server()
+    editable = server.add_order("shopify:7", created_at="2026-11-18", remarque="Appeler avant")
+    shipped = server.add_order("shopify:8", created_at="2026-11-18", validated=True)
+    with serve(server) as url, _eco(url) as client:
+        before = instruct_parcel(store, client, ECO, "shopify:7", editable)
+        after = instruct_parcel(store, client, ECO, "shopify:8", shipped)
+        instruct_parcel(store, client, ECO, "shopify:8", shipped)  # a re-run: nothing sent
+    assert server.orders[editable]["remarque"] == "Appeler avant"  # the merchant's, kept
+    for tracking, record in ((editable, before), (shipped, after)):
+        assert server.notes[tracking][0]["remarque"].endswith(DELIVERY_CODE_INSTRUCTION)
+        assert record.status == "sent" and record.instruction_field == "add/maj content"
+    assert len(server.requests("/api/v1/add/maj")) == 2
+    assert server.requests("/api/v1/update/order") == []
+
+
+def test_update_order_replaces_the_remark_and_is_refused_once_validated() -> None:
     server = _eco_server()
     editable = server.add_order("shopify:7", created_at="2026-11-18")
     shipped = server.add_order("shopify:8", created_at="2026-11-18", validated=True)
     with serve(server) as url, _eco(url) as client:
-        updated = instruct_parcel(store, client, ECO, "shopify:7", editable)
-        noted = instruct_parcel(store, client, ECO, "shopify:8", shipped)
-        instruct_parcel(store, client, ECO, "shopify:8", shipped)  # a re-run: nothing sent
-    assert server.orders[editable]["remarque"] == DELIVERY_CODE_INSTRUCTION
-    assert updated.status == "sent" and updated.instruction_field == "remarque"
-    assert server.notes[shipped][0]["remarque"].endswith(DELIVERY_CODE_INSTRUCTION)
-    assert noted.status == "sent" and noted.instruction_field == "add/maj content"
-    assert len(server.requests("/api/v1/add/maj")) == 1
-    assert len(server.requests("/api/v1/update/order")) == 2
+        ok = client.update_remark("shopify:7", editable, "Appeler avant | code requis")
+        locked = client.update_remark("shopify:8", shipped, "code requis")
+    assert ok.ok and server.orders[editable]["remarque"] == "Appeler avant | code requis"
+    assert not locked.ok and locked.message.startswith("error 10001")
 
 
 def test_carrier_refusals_are_recorded_with_the_carriers_answer(tmp_path: Path) -> None:
