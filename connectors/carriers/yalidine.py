@@ -209,8 +209,13 @@ def parcel_payload(parcel: ParcelRequest) -> dict[str, Any]:
         "price": round(parcel.amount),
         "do_insurance": False,
         "declared_value": round(parcel.amount),
+        "length": parcel.length_cm,
+        "width": parcel.width_cm,
+        "height": parcel.height_cm,
+        "weight": parcel.weight_kg,
         "freeshipping": False,
         "is_stopdesk": parcel.stop_desk,
+        **({"stopdesk_id": parcel.stopdesk_id} if parcel.stop_desk else {}),
         "has_exchange": False,
     }
 

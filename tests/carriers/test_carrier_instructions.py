@@ -170,6 +170,26 @@ def test_yalidine_has_no_field_so_the_parcel_is_created_and_reported_unsupported
     assert "no remarks, notes or instructions field" in created.reason
     assert existing.status == "unsupported" and existing.sent_at is None
     assert len(server.requests()) == 1  # the existing parcel cost no call
+    assert {"length", "width", "height", "weight", "from_wilaya_name"} <= set(post.body[0])
+
+
+def test_a_yalidine_refusal_is_recorded_and_creates_nothing(tmp_path: Path) -> None:
+    store = InstructionStore(tmp_path / "ops.sqlite")
+    server = YalidineContractServer(api_id="id-1", api_token="tok-1")
+    desk = replace(PARCEL, stop_desk=True)  # a stop desk needs its centre id
+    with serve(server) as url:
+        client = YalidineClient(
+            account=YAL.ref(),
+            base_url=f"{url}/v1/",
+            api_id="id-1",
+            api_token="tok-1",
+            settings=SETTINGS,
+        )
+        with client:
+            refused = create_parcel(store, client, YAL, desk)
+    assert refused.status == "failed" and "stopdesk_id is required" in refused.reason
+    assert json.loads(refused.response)[desk.order_ref]["success"] is False
+    assert server.parcels == {}
 
 
 def test_the_store_lives_apart_from_the_warehouse(tmp_path: Path, monkeypatch) -> None:
