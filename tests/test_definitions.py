@@ -43,6 +43,27 @@ def test_every_layer_is_one_lineage_graph(definitions):
     assert dg.AssetKey(["marts", "segment_evaluation"]) in history.parent_keys
 
 
+def test_carrier_pulls_exist_only_for_configured_accounts_and_feed_raw_tracking(
+    definitions, tmp_path, monkeypatch
+):
+    from orchestration.definitions import defs
+
+    # The shipped accounts file lists none: no carrier is called, no carrier schedule.
+    keys = {k.to_user_string() for k in definitions.resolve_asset_graph().get_all_asset_keys()}
+    assert not any(k.startswith("carrier_pulls/") for k in keys)
+    assert all(s.name != "carrier_pull_schedule" for s in definitions.schedules or [])
+    accounts = tmp_path / "accounts.yml"
+    accounts.write_text("accounts: [{name: dhd, api: ecotrack, carrier: dhd}]\n")
+    monkeypatch.setenv("COD360_CARRIER_ACCOUNTS", str(accounts))
+    configured = defs()
+    graph = configured.resolve_asset_graph()
+    pull = dg.AssetKey(["carrier_pulls", "dhd", "dhd"])
+    assert graph.get(pull).group_name == "carrier_pulls"
+    assert pull in graph.get(dg.AssetKey(["raw", "carrier_tracking_events"])).parent_keys
+    schedule = configured.resolve_schedule_def("carrier_pull_schedule")
+    assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+
+
 def test_order_scores_wait_for_the_approved_version_which_the_blocking_gate_guards(
     definitions,
 ):

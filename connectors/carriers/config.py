@@ -9,6 +9,10 @@
         order_ref_prefix: shopify  # optional: for parcels whose order id is a bare number
         overlap_minutes: 360     # optional: how far below the high-water mark a pull starts
         pages_per_commit: 10     # optional
+        active_days: 45          # optional, EcoTrack: parcels created this long before
+                                 # the mark are still asked for their activity
+        delivery_code_instruction: false  # optional: tell the carrier, per dispatched
+                                 # parcel, that a delivery code is required (off by default)
 
 Secrets and base URLs come from ``COD360_CARRIER_<NAME>_<SETTING>``:
 Yalidine ``BASE_URL`` (default ``https://api.yalidine.app/v1/``), ``API_ID``,
@@ -63,6 +67,9 @@ class CarrierAccount(BaseModel):
     overlap_minutes: float = Field(default=DEFAULT_OVERLAP_MINUTES, ge=0)
     pages_per_commit: int = Field(default=10, ge=1)
     page_size: int = Field(default=100, ge=1, le=1000)
+    active_days: int = Field(default=45, ge=1, le=90)  # EcoTrack lists the last 90 days
+    # Nothing is sent to a carrier unless the operator switches it on for the account.
+    delivery_code_instruction: bool = False
 
     @property
     def overlap(self) -> timedelta:

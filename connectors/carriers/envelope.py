@@ -69,6 +69,10 @@ class CarrierTrackingPuller(StorefrontPuller):
 
     platform = "carrier"
 
+    def completed(self) -> None:  # most pullers keep nothing of their own
+        """Called once the pull's last batch is committed (e.g. to save a memory that
+        must never run ahead of the landed files)."""
+
     def snapshot_key(self, record: dict[str, Any]) -> SnapshotKey | None:
         event_id, stamp = record.get("event_id"), record.get("event_time")
         if not event_id or not stamp:

@@ -9,6 +9,11 @@ a second, with the minute quota at 0 waits a minute; an exhausted hour or day
 quota stops the pull at once (retrying would only burn the next window), and
 the next run resumes from the committed mark. A response that leaves the
 second quota at 0 makes the next request wait a second instead of taking a 429.
+
+EcoTrack (Laravel's throttle) says the same in its own headers:
+``X-RateLimit-Remaining`` (the minute window), ``X-RateLimit-Remaining-Hour``,
+``X-RateLimit-Remaining-Day``, and ``Retry-After`` on a 429 (ECOTRACK API, Postman
+documenter 14517169/Tz5je15g, "Rate limit"); they fill the same :class:`Quota`.
 """
 
 from __future__ import annotations
@@ -27,6 +32,12 @@ QUOTA_HEADERS = {
     "minute": ("x-minute-quota-left", 60.0),
     "hour": ("x-hour-quota-left", 3600.0),
     "day": ("x-day-quota-left", 86400.0),
+}
+# EcoTrack's names for the same windows (it has no per-second window).
+ECOTRACK_QUOTA_HEADERS = {
+    "minute": "x-ratelimit-remaining",
+    "hour": "x-ratelimit-remaining-hour",
+    "day": "x-ratelimit-remaining-day",
 }
 # Windows too long to wait inside a run: the pull stops and the next run resumes.
 _STOP_WINDOWS = ("day", "hour")
@@ -50,6 +61,8 @@ class Quota:
         values: dict[str, int | None] = {}
         for window, (header, _) in QUOTA_HEADERS.items():
             raw = headers.get(header)
+            if raw is None and window in ECOTRACK_QUOTA_HEADERS:
+                raw = headers.get(ECOTRACK_QUOTA_HEADERS[window])
             try:
                 values[window] = int(raw) if raw is not None else None
             except ValueError:
@@ -92,11 +105,13 @@ class CarrierHttp(StorefrontHttp):
                     f"(x-{window}-quota-left: 0); stopping, the next run resumes from the "
                     "committed high-water mark"
                 )
-            wait = QUOTA_HEADERS[window][1] if window else None
+            # The vendor's own Retry-After wins (EcoTrack sends the seconds left in
+            # the minute); else the length of the window at 0 (Yalidine sends none).
             hint = parse_retry_after(response.headers.get("Retry-After"))
+            wait = QUOTA_HEADERS[window][1] if window else None
             raise RetryableError(
                 f"HTTP 429 ({window or 'rate'} quota)",
-                retry_after_s=wait if wait is not None else hint,
+                retry_after_s=hint if hint is not None else wait,
             )
         super()._check_status(response)
         if 200 <= response.status_code < 300:
@@ -106,14 +121,28 @@ class CarrierHttp(StorefrontHttp):
                 self._pause_s = QUOTA_HEADERS["second"][1]
 
 
-def post_without_duplicates(http: CarrierHttp, path: str, body: Any, what: str) -> Any:
-    """POST ``body``; retry only answers that prove nothing was done (429), never a 5xx
-    or a timeout (the carrier may have created the parcel). Returns the JSON answer of a
-    2xx or a 4xx validation error (the caller reads the vendor's error shape)."""
+def post_without_duplicates(
+    http: CarrierHttp,
+    path: str,
+    body: Any,
+    what: str,
+    *,
+    params: dict[str, Any] | None = None,
+) -> Any:
+    """POST ``body`` (JSON; ``None`` for none) and/or ``params`` (the query string, for
+    APIs such as EcoTrack's that take the fields there); retry only answers that prove
+    nothing was done (429), never a 5xx or a timeout (the carrier may have created the
+    parcel). Returns the JSON answer of a 2xx or a 4xx validation error (the caller reads
+    the vendor's error shape)."""
+    sent: dict[str, Any] = {}
+    if body is not None:
+        sent["json"] = body
+    if params is not None:
+        sent["params"] = params
 
     def attempt(number: int) -> Any:
         try:
-            response = http.send_once("POST", path, json=body)
+            response = http.send_once("POST", path, **sent)
         except RetryableError as exc:
             raise CarrierWriteUncertain(
                 f"{http.store.label()}: {what}: {exc.reason}; not retried (the carrier may "

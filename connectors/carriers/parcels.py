@@ -22,6 +22,12 @@ class ParcelRequest:
     stop_desk: bool = False
     from_wilaya_name: str = "Alger"
     remark: str = ""  # the merchant's own note, kept before cod360's instruction
+    # Yalidine requires the dimensions (integers ≥ 0: cm, kg); 0 when the shop does not know.
+    length_cm: int = 0
+    width_cm: int = 0
+    height_cm: int = 0
+    weight_kg: int = 0
+    stopdesk_id: str | None = None  # Yalidine: the stop-desk centre when stop_desk
 
 
 @dataclass

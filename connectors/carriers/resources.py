@@ -44,7 +44,7 @@ def pull_account(
     log: Callable[[str], None] | None = None,
 ) -> PullReport:
     """One incremental pull of ``account`` (the storefront engine, carrier folders)."""
-    return pull_store(
+    report = pull_store(
         puller,
         store=account.name,
         landing_dir=landing_dir,
@@ -52,6 +52,15 @@ def pull_account(
         pages_per_commit=account.pages_per_commit,
         log=log,
         states=tracking_states(landing_dir),
+    )
+    puller.completed()
+    return report
+
+
+def status_memory_path(landing_dir: Path, account: CarrierAccount) -> Path:
+    """Where an EcoTrack account's last-seen parcel statuses are kept (beside its state)."""
+    return (
+        Path(landing_dir) / CARRIER_STATE_ROOT / account.carrier / f"{account.name}.statuses.json"
     )
 
 
@@ -75,13 +84,13 @@ class CarrierPullResource(dg.ConfigurableResource):
             backoff_max_s=self.backoff_max_s,
         )
 
-    def build_puller(self, account: CarrierAccount) -> CarrierTrackingPuller:
+    def build_puller(self, account: CarrierAccount, landing_dir: Path) -> CarrierTrackingPuller:
         raise NotImplementedError
 
     def pull(
         self, account: CarrierAccount, landing_dir: Path, log: Callable[[str], None] | None = None
     ) -> PullReport:
-        with self.build_puller(account) as puller:
+        with self.build_puller(account, landing_dir) as puller:
             return pull_account(puller, account, landing_dir, log)  # type: ignore[arg-type]
 
 
@@ -101,7 +110,7 @@ class YalidinePullResource(CarrierPullResource):
             settings=self.http_settings(),
         )
 
-    def build_puller(self, account: CarrierAccount) -> CarrierTrackingPuller:
+    def build_puller(self, account: CarrierAccount, landing_dir: Path) -> CarrierTrackingPuller:
         return YalidineTrackingPuller(
             self.client(account),
             carrier=account.carrier,
@@ -124,12 +133,14 @@ class EcoTrackPullResource(CarrierPullResource):
             settings=self.http_settings(),
         )
 
-    def build_puller(self, account: CarrierAccount) -> CarrierTrackingPuller:
+    def build_puller(self, account: CarrierAccount, landing_dir: Path) -> CarrierTrackingPuller:
         return EcoTrackTrackingPuller(
             self.client(account),
             carrier=account.carrier,
             order_ref_prefix=account.order_ref_prefix,
             page_size=account.page_size,
+            active_days=account.active_days,
+            status_memory=status_memory_path(landing_dir, account),
         )
 
 

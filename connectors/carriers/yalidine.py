@@ -19,11 +19,11 @@ History events are never edited, so plain page numbers over an ascending sort ar
 safe (new events append at the end); the overlap window and the engine's memory
 of recent event keys absorb the day-granular date filter.
 
-Delivery instructions: Yalidine's parcel fields include no remarks / notes /
-instructions field that we could find documented, so cod360 does **not** tell
-Yalidine that a delivery code is required; :func:`parcel_payload` sends none and
-the activations record the parcel as ``not_supported`` (see
-``activations/carrier_instructions.py``).
+Delivery instructions: Yalidine's documented parcel fields (``POST /v1/parcels``,
+``PATCH /v1/parcels/:tracking``) include no remarks / notes / instructions field, so
+cod360 does **not** tell Yalidine that a delivery code is required: :func:`parcel_payload`
+sends none and :mod:`connectors.carriers.instructions` records the parcel
+``unsupported``, with that reason.
 
 Unverified (followed from code that calls the API, not from the vendor's page):
 the history filters ``date_status=<from>,<to>`` (day range), ``order_by=date_status``
@@ -184,6 +184,12 @@ class YalidineClient:
     def close(self) -> None:
         self.http.close()
 
+    def __enter__(self) -> YalidineClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
 
 def parcel_payload(parcel: ParcelRequest) -> dict[str, Any]:
     """A :class:`~connectors.carriers.parcels.ParcelRequest` as Yalidine's parcel object.
@@ -203,8 +209,13 @@ def parcel_payload(parcel: ParcelRequest) -> dict[str, Any]:
         "price": round(parcel.amount),
         "do_insurance": False,
         "declared_value": round(parcel.amount),
+        "length": parcel.length_cm,
+        "width": parcel.width_cm,
+        "height": parcel.height_cm,
+        "weight": parcel.weight_kg,
         "freeshipping": False,
         "is_stopdesk": parcel.stop_desk,
+        **({"stopdesk_id": parcel.stopdesk_id} if parcel.stop_desk else {}),
         "has_exchange": False,
     }
 

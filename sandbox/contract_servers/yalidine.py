@@ -2,8 +2,10 @@
 
 Strict where the contract is known: ``X-API-ID`` + ``X-API-TOKEN`` on every call
 (401 otherwise); list answers ``{"has_more", "total_data", "data", "links"}``
-paged by ``page`` / ``page_size``; ``POST parcels/`` takes a JSON array and
-answers one result per ``order_id``; the quota headers ``x-second-quota-left``,
+paged by ``page`` / ``page_size``; ``POST parcels/`` takes a JSON array, checks
+each parcel's documented required fields, ranges and conditions (``stopdesk_id``
+with ``is_stopdesk``, ``product_to_collect`` with ``has_exchange``, no order id twice),
+creates none when one is wrong, and answers one result per ``order_id``; the quota headers ``x-second-quota-left``,
 ``x-minute-quota-left``, ``x-hour-quota-left``, ``x-day-quota-left`` on every
 answer, 429 when a window is used up. The error body ``{"error": {"code",
 "message"}}`` and the history filters (``date_status=<from>,<to>``,
@@ -28,8 +30,10 @@ from sandbox.contract_servers.common import ContractServer, Fault
 
 WINDOWS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
 DEFAULT_QUOTAS = {"second": 5, "minute": 50, "hour": 1000, "day": 10000}
+# The "required" column of POST /v1/parcels in Yalidine's developer documentation.
 REQUIRED_PARCEL_FIELDS = (
     "order_id",
+    "from_wilaya_name",
     "firstname",
     "familyname",
     "contact_phone",
@@ -38,6 +42,12 @@ REQUIRED_PARCEL_FIELDS = (
     "to_wilaya_name",
     "product_list",
     "price",
+    "do_insurance",
+    "declared_value",
+    "length",
+    "width",
+    "height",
+    "weight",
     "freeshipping",
     "is_stopdesk",
     "has_exchange",
@@ -194,26 +204,37 @@ class YalidineContractServer(ContractServer):
         return self._page(request, parcels)
 
     def _create(self, body: Any) -> Response:
+        """Every parcel is checked first; one wrong parcel fails the whole request and none
+        is created ("When an error occurs, the query will fail and no parcels will be
+        created", Yalidine's docs); the answer still says which parcel and why."""
         if not isinstance(body, list) or not body:
             return yalidine_error(400, "the body must be a non-empty JSON array of parcels")
-        results: dict[str, Any] = {}
-        for parcel in body:
-            if not isinstance(parcel, dict):
-                return yalidine_error(400, "every parcel must be a JSON object")
-            order_id = str(parcel.get("order_id") or "")
-            missing = [f for f in REQUIRED_PARCEL_FIELDS if parcel.get(f) in (None, "")]
-            wrong = [
-                f
-                for f in ("freeshipping", "is_stopdesk", "has_exchange")
-                if f in parcel and not isinstance(parcel[f], bool)
-            ]
-            if missing or wrong:
+        if not all(isinstance(p, dict) for p in body):
+            return yalidine_error(400, "every parcel must be a JSON object")
+        ids = [str(p.get("order_id") or "") for p in body]
+        problems: dict[str, str] = {}
+        for order_id, parcel in zip(ids, body, strict=True):
+            message = "; ".join(_parcel_problems(parcel))
+            if ids.count(order_id) > 1:  # "you cannot use duplicated order id in the same request"
                 message = "; ".join(
-                    [f"{f} is required" for f in missing]
-                    + [f"{f} must be a boolean" for f in wrong]
+                    filter(None, [message, "order_id is duplicated in the request"])
                 )
-                results[order_id] = {"success": False, "order_id": order_id, "message": message}
-                continue
+            if message:
+                problems[order_id] = message
+        if problems:
+            return JSONResponse(
+                {
+                    order_id: {
+                        "success": False,
+                        "order_id": order_id,
+                        "message": problems.get(order_id, "not created: another parcel is invalid"),
+                    }
+                    for order_id in ids
+                }
+            )
+        results: dict[str, Any] = {}
+        import_id = self._next
+        for order_id, parcel in zip(ids, body, strict=True):
             if self.duplicates.see("order_id", order_id):
                 results[order_id] = {
                     "success": False,
@@ -226,11 +247,32 @@ class YalidineContractServer(ContractServer):
                 "success": True,
                 "order_id": order_id,
                 "tracking": tracking,
-                "import_id": self._next,
+                "import_id": import_id,
                 "label": f"https://yalidine.app/app/bordereau.php?tracking={tracking}",
-                "message": "",
+                "labels": f"https://yalidine.app/app/bordereau.php?import_id={import_id}",
             }
         return JSONResponse(results)
+
+
+def _parcel_problems(parcel: dict[str, Any]) -> list[str]:
+    """The documented rules of one parcel of ``POST /v1/parcels``."""
+    problems = [f"{f} is required" for f in REQUIRED_PARCEL_FIELDS if parcel.get(f) in (None, "")]
+    for name in ("do_insurance", "freeshipping", "is_stopdesk", "has_exchange"):
+        if name in parcel and not isinstance(parcel[name], bool | int):
+            problems.append(f"{name} must be a boolean")
+    for name, low, high in (("price", 0, 150000), ("declared_value", 0, 150000)):
+        value = parcel.get(name)
+        if value not in (None, "") and not (isinstance(value, int) and low <= value <= high):
+            problems.append(f"{name} must be an integer between {low} and {high}")
+    for name in ("length", "width", "height", "weight"):
+        value = parcel.get(name)
+        if value not in (None, "") and not (isinstance(value, int | float) and value >= 0):
+            problems.append(f"{name} must be greater than or equal to 0")
+    if parcel.get("is_stopdesk") and not parcel.get("stopdesk_id"):
+        problems.append("stopdesk_id is required when is_stopdesk is true")
+    if parcel.get("has_exchange") and not parcel.get("product_to_collect"):
+        problems.append("product_to_collect is required when has_exchange is true")
+    return problems
 
 
 def _names() -> list[tuple[str, str]]:

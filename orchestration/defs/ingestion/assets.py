@@ -3,6 +3,8 @@
 A platform's orders asset (``raw/<platform>_orders``) depends on the pull assets of
 that platform's configured stores (``storefront_pulls/<platform>/<store>``): a run
 that selects both pulls first, and the lineage shows where the landing files came from.
+``raw/carrier_tracking_events`` depends the same way on the carrier API pulls
+(``carrier_pulls/<carrier>/<account>``).
 """
 
 from collections.abc import Mapping, Sequence
@@ -10,9 +12,12 @@ from collections.abc import Mapping, Sequence
 import dagster as dg
 
 from common.privacy import mask_phones_in_text
+from connectors.carriers.config import CarrierAccount, load_accounts
 from connectors.ingestion import LANDING_SOURCES, LandingSource, ingest_source, table_counts
 from connectors.ingestion.loader import FileReport
 from connectors.storefronts.config import StoreConfig, load_stores
+from orchestration.defs.carrier_pulls.assets import RAW_TRACKING_KEY
+from orchestration.defs.carrier_pulls.assets import pull_asset_key as carrier_pull_key
 from orchestration.defs.ingestion.phones import build_phone_numbers_asset
 from orchestration.defs.storefront_pulls.assets import pull_asset_key, raw_orders_key
 from orchestration.defs.transform.assets import raw_source_freshness_policies
@@ -123,13 +128,17 @@ def build_ingestion_asset(
 def build_ingestion_assets(
     stores: Sequence[StoreConfig],
     freshness: Mapping[dg.AssetKey, dg.FreshnessPolicy] | None = None,
+    carrier_accounts: Sequence[CarrierAccount] = (),
 ) -> list[dg.AssetsDefinition]:
-    """One asset per landing source; each platform's orders depend on its stores' pulls."""
+    """One asset per landing source; each platform's orders depend on its stores' pulls,
+    the carrier tracking on the carrier accounts' pulls."""
     pulls: dict[dg.AssetKey, list[dg.AssetKey]] = {}
     for store in stores:
         raw = raw_orders_key(store.platform)
         if raw is not None:
             pulls.setdefault(raw, []).append(pull_asset_key(store))
+    for account in carrier_accounts:
+        pulls.setdefault(RAW_TRACKING_KEY, []).append(carrier_pull_key(account))
     freshness = freshness or {}
     return [
         build_ingestion_asset(
@@ -141,11 +150,13 @@ def build_ingestion_assets(
 
 @dg.definitions
 def ingestion() -> dg.Definitions:
-    # The same stores file as the storefront_pulls domain, and the freshness the dbt
-    # sources declare for these tables, read at load time.
+    # The same stores and carrier accounts files as the pull domains, and the freshness
+    # the dbt sources declare for these tables, read at load time.
     return dg.Definitions(
         assets=[
-            *build_ingestion_assets(load_stores(), raw_source_freshness_policies()),
+            *build_ingestion_assets(
+                load_stores(), raw_source_freshness_policies(), load_accounts()
+            ),
             build_phone_numbers_asset(INGESTION_GROUP),
         ]
     )

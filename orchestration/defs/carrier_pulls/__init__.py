@@ -1,0 +1,1 @@
+"""Carrier API pulls: one asset per configured carrier account, a job and a stopped schedule."""
