@@ -35,8 +35,10 @@ import pandas as pd
 from pydantic import ValidationError
 
 from common.privacy import mask_phones_in_text
+from common.settings import load_settings
 from connectors.ingestion.bulk_checks import bulk_check_sql, uses_bulk_check
 from connectors.ingestion.domain_rules import LoadWindow, check_record, excerpt, text_problem
+from connectors.ingestion.raw_parquet import export_missing_batches
 from connectors.ingestion.readers import RawRecord, read_records
 from connectors.ingestion.sources import LANDING_SOURCES, LandingSource
 
@@ -167,14 +169,21 @@ def ingest_source(
     *,
     on_file: Callable[[FileReport], None] | None = None,
     load_time: datetime | None = None,
+    parquet_dir: Path | None = None,
 ) -> IngestReport:
     """Load every new closed file of ``source`` from ``landing_dir`` into the warehouse.
 
-    ``load_time`` (default: now) anchors the window of plausible timestamps. Files are read
+    ``load_time`` (default: now) anchors the window of plausible timestamps.
+    ``parquet_dir`` (default: the ``COD360_RAW_PARQUET_DIR`` setting, off when unset): each
+    loaded file is also written there as Parquet after its commit, and batches a crash
+    left without their file are written first (``raw_parquet.py``). Files are read
     in groups of about ``_FLUSH_EVERY`` records, validated by one bulk query per group, and
     then loaded one transaction per file, in path order.
     """
     ensure_raw_tables(conn)
+    parquet_dir = parquet_dir or load_settings().raw_parquet_dir
+    if parquet_dir:
+        export_missing_batches(conn, parquet_dir, source.raw_table)
     report = IngestReport(source=source.name)
     known = _known_files(conn, source)
     known_hashes = {sha for (_path, _size, _mtime), sha in known.items()}
@@ -191,6 +200,8 @@ def ingest_source(
                 _record_duplicate_file(conn, source, pending.rel, pending.sha, pending.stat, known)
             else:
                 file_report = _ingest_file(conn, source, pending, file_verdicts, load_time)
+                if parquet_dir and file_report.records_loaded:
+                    export_missing_batches(conn, parquet_dir, source.raw_table, [pending.sha])
             report.files.append(file_report)
             if on_file:
                 on_file(file_report)
