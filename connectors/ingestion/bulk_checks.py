@@ -285,12 +285,12 @@ def _rule_check(rule: FieldRule, window: LoadWindow) -> _Check:
     each = domain_sql(rule.domain, "v", window)
     predicate = _all(leaves, "v", f"not {_present('v')} or {each}")
     if rule.required:
-        # Every item of the last list must be an object holding the value.
-        prefix, tail = rule.split
-        items = _values_below_list(prefix)
-        value = f"json_extract(it, {_q(_json_path(list(tail)))})"
-        holds = _all(items, "it", f"json_type(it) = 'OBJECT' and {_present(value)}")
-        predicate = f"({predicate} and {holds})"
+        # Every item of the last list is an object holding the value: the items' types are
+        # all OBJECT and there are as many values as items (an item gives at most one).
+        prefix, _tail = rule.split
+        types = _values_below_list(prefix).replace("json_extract(", "json_type(", 1)
+        holds = _all(types, "t", "t = 'OBJECT'")
+        predicate = f"({predicate} and {holds} and len({leaves}) = len({types}))"
     moment = None
     if timestamp:
         moment = (
@@ -351,18 +351,37 @@ def _item_text(item: str, key: str) -> str:
     return f"({v} is not null and {_has_visible_char(v)})"
 
 
-def _whatsapp_entry(item: str) -> str:
-    changes = f"json_extract({item}, '$.changes')"
-    return (
-        f"{_item_text(item, 'id')} and {changes} is not null and json_type({changes}) = 'ARRAY'"
-        f" and json_array_length({changes}) >= 1 and "
-        + _all(
-            f"json_extract({changes}, '$[*]')",
-            "ch",
-            f"json_type(ch) = 'OBJECT' and {_item_text('ch', 'field')}"
-            " and json_type(json_extract(ch, '$.value')) = 'OBJECT'",
-        )
-    )
+def _whatsapp_entries(path: str) -> str:
+    """``entry``: a non-empty list of objects, each with a non-blank ``id`` and a non-empty
+    ``changes`` list of objects with a non-blank ``field`` and an object ``value``. Said
+    with wildcard paths and counts (each item gives at most one value), so no item is
+    parsed again on its own."""
+    entries = _field(path)
+    n = f"json_array_length({entries})"
+    ids = f"json_extract({entries}, '$[*].id')"
+    lengths = f"json_array_length({entries}, '$[*].changes')"
+    total = f"list_sum({lengths})"
+    change_types = f"json_type({entries}, '$[*].changes[*]')"
+    fields = f"json_extract({entries}, '$[*].changes[*].field')"
+    value_types = f"json_type({entries}, '$[*].changes[*].value')"
+    entry_types = f"json_type({entries}, '$[*]')"
+    objects = "t = 'OBJECT'"
+    visible = _has_visible_char("v")
+    parts = [
+        f"{entries} is not null and json_type({entries}) = 'ARRAY' and {n} >= 1",
+        _all(entry_types, "t", objects),
+        f"len({ids}) = {n}",
+        _all(ids, "v", visible),
+        f"len({lengths}) = {n}",
+        _all(lengths, "k", "k >= 1"),
+        f"len({change_types}) = {total}",
+        _all(change_types, "t", objects),
+        f"len({fields}) = {total}",
+        _all(fields, "v", visible),
+        f"len({value_types}) = {total}",
+        _all(value_types, "t", objects),
+    ]
+    return "(" + " and ".join(parts) + ")"
 
 
 def _tiktok_field(item: str) -> str:
@@ -392,7 +411,7 @@ SHAPES: dict[str, tuple[str, ...]] = {
     ),
     "whatsapp_webhooks": (
         _one_of("$.object", ("whatsapp_business_account",)),
-        _every("$.entry", _whatsapp_entry, minimum=1),
+        _whatsapp_entries("$.entry"),
     ),
     "sms_events": (
         _non_empty("$.provider"),
