@@ -39,6 +39,9 @@ class Settings:
     landing_dir: Path
     data_dir: Path
     model_store_dir: Path
+    # Where raw batches are also written as Parquet (connectors/ingestion/raw_parquet.py);
+    # None (``COD360_RAW_PARQUET_DIR`` unset or empty, the default): not written.
+    raw_parquet_dir: Path | None = None
 
     def export_env(self) -> None:
         """Publish the resolved paths to subprocesses (dbt reads them in profiles.yml)."""
@@ -57,12 +60,17 @@ def load_settings() -> Settings:
 
     ``COD360_DATA_DIR`` (default ``<project>/data``) holds the defaults of the others:
     ``COD360_WAREHOUSE`` (``<data>/warehouse.duckdb``) and ``COD360_LANDING_DIR``
-    (``<data>/landing``).
+    (``<data>/landing``). ``COD360_RAW_PARQUET_DIR`` (no default: off) turns on the
+    Parquet copy of the raw tables.
     """
     data_dir = _path_from_env("COD360_DATA_DIR", PROJECT_ROOT / "data")
+    parquet = os.environ.get("COD360_RAW_PARQUET_DIR", "").strip()
     return Settings(
         warehouse_path=_path_from_env("COD360_WAREHOUSE", data_dir / "warehouse.duckdb"),
         landing_dir=_path_from_env("COD360_LANDING_DIR", data_dir / "landing"),
         data_dir=data_dir,
         model_store_dir=_path_from_env("COD360_MODEL_STORE", data_dir / "models"),
+        raw_parquet_dir=_path_from_env("COD360_RAW_PARQUET_DIR", Path(parquet))
+        if parquet
+        else None,
     )

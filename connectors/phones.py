@@ -23,10 +23,13 @@ import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import phonenumbers
 
+from common.settings import load_settings
 from common.warehouse import table_exists
+from connectors.ingestion.raw_parquet import export_missing_batches
 
 # SPEC §2.3: the region of numbers written without a country code; the dbt var
 # `default_phone_region` (dbt_project.yml) is the same setting on the dbt side.
@@ -223,11 +226,17 @@ class PhoneRunReport:
 
 
 def refresh_phone_numbers(
-    conn, region: str | None = None, fields: Iterable[PhoneField] = PHONE_FIELDS
+    conn,
+    region: str | None = None,
+    fields: Iterable[PhoneField] = PHONE_FIELDS,
+    parquet_dir: Path | None = None,
 ) -> PhoneRunReport:
     """Normalise the phone strings of raw files not scanned yet; append the new ones.
 
     One transaction: a killed run leaves the dimension and the scan log as they were.
+    ``parquet_dir`` (default: the ``COD360_RAW_PARQUET_DIR`` setting, off when unset):
+    each refresh's rows are also written there as Parquet after the commit, with any
+    earlier refresh a crash left without its file (``connectors/ingestion/raw_parquet.py``).
     """
     region = (region or default_phone_region()).upper()
     ensure_phone_tables(conn)
@@ -274,6 +283,9 @@ def refresh_phone_numbers(
     except BaseException:
         conn.execute("rollback")
         raise
+    parquet_dir = parquet_dir or load_settings().raw_parquet_dir
+    if parquet_dir:
+        export_missing_batches(conn, parquet_dir, "phone_numbers")
     (total,) = conn.execute(
         "select count(*) from raw.phone_numbers where default_region = ?", [region]
     ).fetchone()
@@ -288,7 +300,6 @@ def refresh_phone_numbers(
 
 def main() -> None:
     """``python -m connectors.phones``: refresh the dimension of the configured warehouse."""
-    from common.settings import load_settings
     from common.warehouse import connect
 
     with connect(load_settings().warehouse_path) as conn:

@@ -19,6 +19,7 @@ Guarantees, per file and per run:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -29,11 +30,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import orjson
 import pandas as pd
 from pydantic import ValidationError
 
 from common.privacy import mask_phones_in_text
+from common.settings import load_settings
+from connectors.ingestion.bulk_checks import bulk_check_sql, uses_bulk_check
 from connectors.ingestion.domain_rules import LoadWindow, check_record, excerpt, text_problem
+from connectors.ingestion.raw_parquet import export_missing_batches
 from connectors.ingestion.readers import RawRecord, read_records
 from connectors.ingestion.sources import LANDING_SOURCES, LandingSource
 
@@ -164,15 +169,45 @@ def ingest_source(
     *,
     on_file: Callable[[FileReport], None] | None = None,
     load_time: datetime | None = None,
+    parquet_dir: Path | None = None,
 ) -> IngestReport:
     """Load every new closed file of ``source`` from ``landing_dir`` into the warehouse.
 
     ``load_time`` (default: now) anchors the window of plausible timestamps.
+    ``parquet_dir`` (default: the ``COD360_RAW_PARQUET_DIR`` setting, off when unset): each
+    loaded file is also written there as Parquet after its commit, and batches a crash
+    left without their file are written first (``raw_parquet.py``). Files are read
+    in groups of about ``_FLUSH_EVERY`` records, validated by one bulk query per group, and
+    then loaded one transaction per file, in path order.
     """
     ensure_raw_tables(conn)
+    parquet_dir = parquet_dir or load_settings().raw_parquet_dir
+    if parquet_dir:
+        export_missing_batches(conn, parquet_dir, source.raw_table)
     report = IngestReport(source=source.name)
     known = _known_files(conn, source)
     known_hashes = {sha for (_path, _size, _mtime), sha in known.items()}
+    window = LoadWindow.at(load_time)
+    group: list[_PendingFile] = []
+
+    def load_group() -> None:
+        verdicts = _bulk_verdicts(conn, source, window, [f.candidates for f in group])
+        for pending, file_verdicts in zip(group, verdicts, strict=True):
+            if pending.duplicate:
+                file_report = FileReport(
+                    pending.rel, skipped_reason="same content already ingested"
+                )
+                _record_duplicate_file(conn, source, pending.rel, pending.sha, pending.stat, known)
+            else:
+                file_report = _ingest_file(conn, source, pending, file_verdicts, load_time)
+                if parquet_dir and file_report.records_loaded:
+                    export_missing_batches(conn, parquet_dir, source.raw_table, [pending.sha])
+            report.files.append(file_report)
+            if on_file:
+                on_file(file_report)
+        group.clear()
+
+    pending_records = 0
     for path in landing_files(landing_dir, source):
         rel = path.relative_to(landing_dir).as_posix()
         stat = path.stat()
@@ -180,15 +215,38 @@ def ingest_source(
             continue  # unchanged since it was ingested: not even read again
         sha = _sha256(path)
         if sha in known_hashes:
-            file_report = FileReport(rel, skipped_reason="same content already ingested")
-            _record_duplicate_file(conn, source, rel, sha, stat, known)
-        else:
-            file_report = _ingest_file(conn, source, path, rel, sha, stat, load_time)
-            known_hashes.add(sha)
-        report.files.append(file_report)
-        if on_file:
-            on_file(file_report)
+            group.append(_PendingFile(rel, sha, stat, [], duplicate=True))
+            continue
+        known_hashes.add(sha)
+        pending = _PendingFile(rel, sha, stat, list(read_records(path)))
+        group.append(pending)
+        pending_records += len(pending.records)
+        if pending_records >= _FLUSH_EVERY:
+            load_group()
+            pending_records = 0
+    if group:
+        load_group()
     return report
+
+
+@dataclass
+class _PendingFile:
+    """A landing file read and waiting for its group's bulk check."""
+
+    rel: str
+    sha: str
+    stat: object
+    records: list[RawRecord]
+    duplicate: bool = False
+
+    @functools.cached_property
+    def candidates(self) -> list[tuple[RawRecord, str]]:
+        """The records that read cleanly, with the JSON text that would be their payload."""
+        return [
+            (r, json.dumps(r.parsed, ensure_ascii=False) if r.parsed is not None else r.text)
+            for r in self.records
+            if not r.problem
+        ]
 
 
 def _known_files(conn: duckdb.DuckDBPyConnection, source: LandingSource) -> dict[tuple, str]:
@@ -220,14 +278,22 @@ def _now() -> datetime:
 
 
 def _ingest_file(
-    conn, source: LandingSource, path: Path, rel: str, sha: str, stat, load_time: datetime | None
+    conn,
+    source: LandingSource,
+    pending: _PendingFile,
+    verdicts: list[tuple[bool, datetime | None]],
+    load_time: datetime | None,
 ) -> FileReport:
+    rel, sha, stat = pending.rel, pending.sha, pending.stat
     file_report = FileReport(rel)
     window = LoadWindow.at(load_time)
     loaded_at = _now() if load_time is None else window.load_time.replace(tzinfo=None)
-    loaded: list[tuple[str, str, int, str, str, datetime]] = []
     quarantined: list[tuple] = []
-    newest: list[datetime] = []  # at most one: the newest event time of a loaded record
+    newest: list[datetime] = []  # at most one: the newest event time (UTC) of a loaded record
+
+    def note_newest(moment: datetime | None) -> None:
+        if moment is not None and (not newest or moment > newest[0]):
+            newest[:] = [moment]
 
     def quarantine(line_number: int, field_name: str | None, reason: str, raw: str) -> None:
         reason = mask_phones_in_text(reason)
@@ -248,43 +314,53 @@ def _ingest_file(
         key = _LIST_INDEX.sub("[*]", _VALUE_IN_REASON.sub(":", reason))
         file_report.quarantine_reasons[key] = file_report.quarantine_reasons.get(key, 0) + 1
 
-    def flush() -> None:
-        payloads = {row[2]: row[3] for row in loaded}
-        for line_number in _insert_loaded(conn, source, loaded):
-            # The warehouse's own JSON parser has the last word: what it refuses is quarantined.
-            file_report.records_loaded -= 1
-            quarantine(line_number, None, "invalid JSON for the warehouse", payloads[line_number])
-        loaded.clear()
-
     conn.execute("begin transaction")
     try:
-        for record in read_records(path):
-            file_report.records_read += 1
+        file_report.records_read = len(pending.records)
+        verdict_of = {
+            record.line_number: verdict
+            for (record, _), verdict in zip(pending.candidates, verdicts, strict=True)
+        }
+        text_of = {record.line_number: text for record, text in pending.candidates}
+        lines: list[int] = []
+        payloads: list[str] = []
+        for record in pending.records:
+            if record.problem:
+                quarantine(record.line_number, None, record.problem, record.text)
+                continue
+            accepted, moment = verdict_of.get(record.line_number, (False, None))
+            if accepted:  # the bulk query proved the record loads as it is
+                note_newest(moment)
+                lines.append(record.line_number)
+                payloads.append(text_of[record.line_number])
+                continue
             times: list[datetime] = []
             field_name, reason, payload = _validate(source, record, window, times)
             if reason is None:
-                if times and (not newest or max(times) > newest[0]):
-                    newest[:] = [max(times)]
-                loaded.append(
-                    (
-                        f"{sha[:16]}:{record.line_number}",
-                        rel,
-                        record.line_number,
-                        payload,
-                        sha,
-                        loaded_at,
-                    )
-                )
-                file_report.records_loaded += 1
+                if times:
+                    note_newest(max(times).astimezone(UTC).replace(tzinfo=None))
+                lines.append(record.line_number)
+                payloads.append(payload)
             else:
                 quarantine(record.line_number, field_name, reason, record.text)
-            if len(loaded) >= _FLUSH_EVERY:
-                flush()
-        flush()
+        frame = pd.DataFrame(
+            {
+                "record_id": [f"{sha[:16]}:{line}" for line in lines],
+                "source_file": rel,
+                "line_number": pd.array(lines, dtype="int64"),
+                "payload": pd.array(payloads, dtype=object),
+                "file_sha256": sha,
+                "loaded_at": loaded_at,
+            }
+        )
+        file_report.records_loaded = len(lines)
+        raw_text = {record.line_number: record.text for record in pending.records}
+        for line_number in sorted(_insert_loaded(conn, source, frame)):
+            # The warehouse's own JSON parser has the last word: what it refuses is quarantined.
+            file_report.records_loaded -= 1
+            quarantine(line_number, None, "invalid JSON for the warehouse", raw_text[line_number])
         if quarantined:
-            conn.executemany(
-                "insert into raw.quarantine values (?, ?, ?, ?, ?, ?, ?, ?)", quarantined
-            )
+            _insert_quarantine(conn, quarantined)
         conn.execute(
             "insert into raw.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, null, ?, ?)",
             [
@@ -297,7 +373,7 @@ def _ingest_file(
                 file_report.records_loaded,
                 file_report.records_quarantined,
                 loaded_at,
-                newest[0].astimezone(UTC).replace(tzinfo=None) if newest else None,
+                newest[0] if newest else None,
             ],
         )
         conn.execute("commit")
@@ -307,25 +383,98 @@ def _ingest_file(
     return file_report
 
 
-def _insert_loaded(conn, source: LandingSource, rows: list[tuple]) -> list[int]:
-    """Insert the rows whose payload the warehouse accepts as JSON; return the line
-    numbers of those it refuses (none, unless the checks before missed a case)."""
-    if not rows:
-        return []
+def _canonical(text: str) -> str | None:
+    """The text as orjson (strict RFC 8259, one copy per key) re-serialises it, or None."""
+    try:
+        return orjson.dumps(orjson.loads(text)).decode()
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError, TypeError):
+        return None
+
+
+def _bulk_verdicts(
+    conn,
+    source: LandingSource,
+    window: LoadWindow,
+    files: list[list[tuple[RawRecord, str]]],
+) -> list[list[tuple[bool, datetime | None]]]:
+    """Per file, per candidate record: (accepted by the bulk query, its newest time, UTC).
+
+    A record the query does not accept goes to the per-record path; so does every record
+    if the query itself fails (it should not: the group is then only slower)."""
+    texts = [text for candidates in files for _, text in candidates]
+    refused = [[(False, None)] * len(candidates) for candidates in files]
+    if not texts or not uses_bulk_check(source.name):
+        return refused
+    frame = pd.DataFrame(
+        {
+            "line_number": pd.array(range(len(texts)), dtype="int64"),
+            "text": pd.array(texts, dtype=object),
+            "canonical": pd.array([_canonical(t) for t in texts], dtype=object),
+        }
+    )
+    conn.register("_landing_candidates", frame)
+    try:
+        rows = conn.execute(
+            "select accepted, newest from ("
+            + bulk_check_sql(source.name, window, "_landing_candidates")
+            + ") order by line_number"
+        ).fetchall()
+    except duckdb.Error:
+        return refused
+    finally:
+        conn.unregister("_landing_candidates")
+    verdicts, start = [], 0
+    for candidates in files:
+        verdicts.append([(bool(a), n) for a, n in rows[start : start + len(candidates)]])
+        start += len(candidates)
+    return verdicts
+
+
+def _insert_quarantine(conn, rows: list[tuple]) -> None:
+    if len(rows) < 100:  # a few rows: cheaper than registering a frame
+        conn.executemany("insert into raw.quarantine values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        return
     frame = pd.DataFrame(
         rows,
-        columns=["record_id", "source_file", "line_number", "payload", "file_sha256", "loaded_at"],
-    )
+        columns=[
+            "source",
+            "source_file",
+            "line_number",
+            "field",
+            "reason",
+            "raw_text",
+            "file_sha256",
+            "quarantined_at",
+        ],
+    ).astype(object)
+    conn.register("_landing_quarantine", frame)
+    try:
+        conn.execute(
+            "insert into raw.quarantine select source::varchar, source_file::varchar, "
+            "line_number::integer, field::varchar, reason::varchar, raw_text::varchar, "
+            "file_sha256::varchar, quarantined_at::timestamp from _landing_quarantine"
+        )
+    finally:
+        conn.unregister("_landing_quarantine")
+
+
+def _insert_loaded(conn, source: LandingSource, frame: pd.DataFrame) -> list[int]:
+    """Insert the rows whose payload the warehouse accepts as JSON, in one statement;
+    return the line numbers of those it refuses (none, unless the checks before missed a
+    case)."""
+    if frame.empty:
+        return []
     accepted = "coalesce(json_valid(payload), false)"
     conn.register("_landing_batch", frame)
     try:
         (inserted,) = conn.execute(
             f"insert into raw.{source.raw_table} "
-            "select record_id, source_file, line_number, payload::json, file_sha256, loaded_at "
+            "select record_id::varchar, source_file::varchar, line_number::integer, "
+            "payload::json, file_sha256::varchar, loaded_at::timestamp "
             f"from _landing_batch where {accepted}"
         ).fetchone()
         refused = []
-        if inserted != len(rows):  # only then look for which (a second pass over the batch)
+        if inserted != len(frame):  # only then look for which (a second pass over the batch)
             refused = conn.execute(
                 f"select line_number from _landing_batch where not {accepted}"
             ).fetchall()
