@@ -8,6 +8,12 @@ orders as (
     select * from {{ ref('int_orders') }}
 ),
 
+orders_as_of as (
+    -- The marts' staleness rule (`open_order_stale_after_days`), read from the one model
+    -- that applies it, so a dead lead is not "open" here either.
+    select order_ref, is_stale_open from {{ ref('int_orders_as_of') }}
+),
+
 prior_history as (
     select * from {{ ref('int_order_prior_history') }}
 ),
@@ -53,7 +59,10 @@ final as (
         orders.resolved_at,
         -- int_orders says 'open' for an order still under way; the ML contract says null.
         case when orders.outcome != 'open' then orders.outcome end as outcome,
-        orders.outcome = 'open' as is_open,
+        -- Live orders only: an open order with no news for `open_order_stale_after_days` is
+        -- dead (never scored, never decided), as in customer_360 and the segments.
+        orders.outcome = 'open' and not coalesce(orders_as_of.is_stale_open, false) as is_open,
+        coalesce(orders_as_of.is_stale_open, false) as is_stale_open,
         orders.order_status,
         orders.total_amount as order_total,
         prior_history.customer_past_orders = 0 as is_first_order,
@@ -100,6 +109,7 @@ final as (
     inner join contact_signals on orders.order_ref = contact_signals.order_ref
     inner join fraud_flags on orders.order_ref = fraud_flags.order_ref
     left join order_lead_signals on orders.order_ref = order_lead_signals.order_ref
+    left join orders_as_of on orders.order_ref = orders_as_of.order_ref
 )
 
 select * from final
