@@ -17,12 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ml.features import CONTRACT_COLUMNS, EVIDENCE_TIMESTAMPS, LABEL_COLUMNS
+from ml.features import CONTRACT_COLUMNS, EVIDENCE_TIMESTAMPS, KNOWN_LATER, LABEL_COLUMNS
 
 # What the order and its history were at placement (the landing-page signals are captured
-# before the form is submitted): passed through as-of unchanged. Derived from the one
-# contract (ml.features.ORDER_CONTRACT): every column but the evidence timestamps, the
-# label (outcome, resolved_at) and the customer key, in contract order.
+# before the form is submitted), and the values known from a later moment (the carrier,
+# from its assignment: ml.features.KNOWN_LATER), which are hidden until that moment.
+# Derived from the one contract (ml.features.ORDER_CONTRACT): every column but the
+# evidence timestamps, the label (outcome, resolved_at) and the customer key, in order.
 PASSTHROUGH_COLUMNS = tuple(
     name
     for name in CONTRACT_COLUMNS
@@ -87,6 +88,12 @@ def evidence_as_of(
     def seen(column: str) -> pd.Series:
         stamp = orders[column]
         return (stamp.notna() & (stamp <= moment)).astype(bool)
+
+    # The decision-time contract: a value known only from a later moment (the carrier and
+    # its RTO-rate prior, from the assignment event) does not exist before that moment,
+    # nor when the moment is unknown.
+    for column, known_from in KNOWN_LATER.items():
+        frame[column] = frame[column].where(seen(known_from))
 
     def stamp_if_seen(column: str) -> pd.Series:
         return orders[column].where(seen(column))

@@ -129,6 +129,9 @@ def make_orders(world: World = World()) -> tuple[pd.DataFrame, pd.Series]:
             "platform": platform,
             "payment_method": np.where(prepaid, "prepaid", "cod"),
             "carrier": carrier,
+            # The carrier is named at dispatch, half a day to a day and a half after
+            # placement; a cancelled order never leaves.
+            "carrier_assigned_at": stamp(~cancelled, rng.uniform(720, 1950, n)),
             "city": city,
             "placed_at": pd.Series(placed, dtype="datetime64[us, UTC]"),
             "resolved_at": pd.Series(resolved, dtype="datetime64[us, UTC]").where(~open_now),

@@ -26,6 +26,10 @@ fraud_flags as (
     select * from {{ ref('int_order_fraud_flags') }}
 ),
 
+carrier_assignments as (
+    select * from {{ ref('int_order_carrier_assignments') }}
+),
+
 lead_signals as (
     select * from {{ ref('stg_storefront__lead_signals') }}
 ),
@@ -54,6 +58,7 @@ final as (
         orders.platform,
         orders.payment_method,
         orders.carrier,
+        carrier_assignments.carrier_assigned_at,
         orders.city,
         orders.placed_at,
         orders.resolved_at,
@@ -110,6 +115,7 @@ final as (
     inner join fraud_flags on orders.order_ref = fraud_flags.order_ref
     left join order_lead_signals on orders.order_ref = order_lead_signals.order_ref
     left join orders_as_of on orders.order_ref = orders_as_of.order_ref
+    left join carrier_assignments on orders.order_ref = carrier_assignments.order_ref
 )
 
 select * from final
