@@ -36,6 +36,7 @@ METRIC_COLUMNS = (
     "brier",
     "brier_skill",
     "log_loss",
+    "ece",
     "profit",
     "profit_per_order",
     "mean_rto_probability",
