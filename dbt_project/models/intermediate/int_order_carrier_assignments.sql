@@ -31,7 +31,7 @@ final as (
     from orders
     inner join first_event_per_carrier
         on orders.order_ref = first_event_per_carrier.order_ref
-            and orders.carrier = first_event_per_carrier.carrier
+        and orders.carrier = first_event_per_carrier.carrier
 )
 
 select * from final
