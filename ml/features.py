@@ -103,6 +103,14 @@ ORDER_CONTRACT: tuple[ContractColumn, ...] = (
     ContractColumn(
         "form_completion_s", "number", "Seconds to fill the order form; null: no signal."
     ),
+    ContractColumn("visits", "number", "Visits to the landing page; null: no signal."),
+    ContractColumn("ad_creative", "text", "Ad creative that brought the visit; null: none."),
+    ContractColumn("device", "text", "Device of the visit (mobile, desktop, tablet)."),
+    ContractColumn(
+        "shared_address_recent_orders",
+        "count",
+        "Orders from other phones to the same address in the days before placement.",
+    ),
     _evidence("confirmation_sent_at", "WhatsApp confirmation template sent.", "confirmation"),
     _evidence("whatsapp_confirmed_at", "Customer confirmed by WhatsApp reply.", "confirmation"),
     _evidence("whatsapp_cancelled_at", "Customer cancelled by WhatsApp reply.", "confirmation"),

@@ -26,6 +26,10 @@ fraud_flags as (
     select * from {{ ref('int_order_fraud_flags') }}
 ),
 
+shared_addresses as (
+    select * from {{ ref('int_order_shared_addresses') }}
+),
+
 carrier_assignments as (
     select * from {{ ref('int_order_carrier_assignments') }}
 ),
@@ -42,6 +46,9 @@ ranked_lead_signals as (
         scroll_depth_pct,
         products_viewed,
         form_completion_s,
+        visits,
+        ad_creative,
+        device,
         row_number() over (partition by order_ref order by submitted_at desc, session_id desc) as recency_rank
     from lead_signals
 ),
@@ -77,6 +84,10 @@ final as (
         order_lead_signals.scroll_depth_pct,
         order_lead_signals.products_viewed,
         order_lead_signals.form_completion_s,
+        order_lead_signals.visits,
+        order_lead_signals.ad_creative,
+        order_lead_signals.device,
+        shared_addresses.shared_address_recent_orders,
         contact_signals.confirmation_sent_at,
         contact_signals.whatsapp_confirmed_at,
         contact_signals.whatsapp_cancelled_at,
@@ -116,6 +127,7 @@ final as (
     left join order_lead_signals on orders.order_ref = order_lead_signals.order_ref
     left join orders_as_of on orders.order_ref = orders_as_of.order_ref
     left join carrier_assignments on orders.order_ref = carrier_assignments.order_ref
+    left join shared_addresses on orders.order_ref = shared_addresses.order_ref
 )
 
 select * from final
