@@ -18,6 +18,7 @@ from dagster_dbt import get_asset_key_for_model
 
 from common.marts import DuckDBMartReader, MartError
 from ml.config import load_lead_score_config
+from ml.drift import drift_report
 from ml.evaluation import EvaluationReport
 from ml.features import ORDER_HISTORY_MART
 from ml.markdown_tables import markdown_table
@@ -292,6 +293,45 @@ def order_scores(
                 else "No open order."
             ),
         }
+    )
+
+
+@dg.asset_check(
+    asset=lead_score_approved_version,
+    name="approved_version_has_not_drifted",
+    description=(
+        "Compares the approved version's decision-time RTO probabilities with the realised "
+        "RTO of the orders placed after its calibration window that have resolved since, per "
+        "platform, carrier and band. Warns when a group of at least `drift.min_orders` "
+        "orders is more than `drift.tolerance` away (ml/lead_score_config.yaml): retraining "
+        "is due on evidence, not on habit."
+    ),
+)
+def approved_version_has_not_drifted(
+    warehouse: WarehouseResource, model_store: ModelStoreResource
+) -> dg.AssetCheckResult:
+    store = model_store.get_store()
+    model = store.load_approved()
+    if model is None:
+        return dg.AssetCheckResult(
+            passed=True, description="No approved version: the rule baseline scores orders."
+        )
+    report = drift_report(model, _order_frame(warehouse), load_lead_score_config().drift)
+    gaps = {
+        f"gap/{row.dimension}/{row.value}": dg.MetadataValue.float(float(row.gap))
+        for row in report.groups.itertuples()
+    }
+    return dg.AssetCheckResult(
+        passed=report.drifted.empty,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=report.summary(),
+        metadata={
+            "version": model.version,
+            "groups": dg.MetadataValue.md(markdown_table(report.groups))
+            if len(report.groups)
+            else "none yet",
+            **gaps,
+        },
     )
 
 
