@@ -33,6 +33,9 @@ MONOTONIC_RTO = {
     "time_on_page_s": -1,
     "scroll_depth_pct": -1,
     "products_viewed": -1,
+    "form_completion_s": 0,  # bots fill the form in seconds: not monotonic
+    "visits": -1,
+    "shared_address_recent_orders": 1,
     "minutes_to_confirmation": 0,
     "whatsapp_confirmed": -1,
     "whatsapp_no_reply_2h": 1,

@@ -70,6 +70,32 @@ def _list(store: LocalModelStore) -> None:
             f"{marker} {version}  trained {card.get('trained_at', '?')[:19]}  "
             f"train {window.get('start', '?')[:10]}..{window.get('end', '?')[:10]}  {status}"
         )
+        print(f"    {_metrics_line(card)}")
+
+
+# The held-out figures `list` shows per version: the candidate's, then the baseline's AUC.
+LISTED_METRICS = (("auc", "AUC", ".3f"), ("brier", "Brier", ".4f"), ("ece", "ECE", ".3f"))
+
+
+def _metrics_line(card: dict) -> str:
+    """One line of held-out metrics from the card's evaluation, or why there are none."""
+    evaluation = card.get("evaluation")
+    if not evaluation:
+        return "no evaluation yet"
+    rows = {m["contender"]: m for m in evaluation.get("metrics", [])}
+    candidate, baseline = rows.get("candidate", {}), rows.get("baseline", {})
+    parts = [
+        f"{label} {candidate[key]:{fmt}}"
+        for key, label, fmt in LISTED_METRICS
+        if candidate.get(key) is not None
+    ]
+    if candidate.get("profit_per_order") is not None:
+        parts.append(f"profit/order {candidate['profit_per_order']:.2f} MAD")
+    if baseline.get("auc") is not None:
+        parts.append(f"(baseline AUC {baseline['auc']:.3f})")
+    test = evaluation.get("window", {})
+    parts.append(f"on {evaluation.get('orders', '?')} orders from {test.get('start', '?')[:10]}")
+    return "  ".join(parts)
 
 
 def _show(store: LocalModelStore, version: str | None) -> None:
@@ -99,7 +125,22 @@ def _show(store: LocalModelStore, version: str | None) -> None:
         metrics = pd.DataFrame(evaluation["metrics"])
         print()
         print(
-            markdown_table(metrics[["contender", "auc", "brier", "log_loss", "profit_per_order"]])
+            markdown_table(
+                metrics[
+                    [
+                        c
+                        for c in (
+                            "contender",
+                            "auc",
+                            "brier",
+                            "log_loss",
+                            "ece",
+                            "profit_per_order",
+                        )
+                        if c in metrics
+                    ]
+                ]
+            )
         )
     print()
     points = store.points_table(version)[["signal", "bin", "points"]]

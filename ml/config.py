@@ -129,6 +129,13 @@ class ChallengerConfig(_Section):
     learning_rate: float = Field(gt=0)
 
 
+class DriftConfig(_Section):
+    """When predicted and realised RTO rates have drifted apart after deployment."""
+
+    tolerance: float = Field(gt=0, le=1)
+    min_orders: int = Field(gt=0)
+
+
 class LeadScoreConfig(_Section):
     """Everything the lead-score training, evaluation and promotion read."""
 
@@ -142,6 +149,7 @@ class LeadScoreConfig(_Section):
     promotion: PromotionTolerances
     reasons: ReasonConfig
     challenger: ChallengerConfig
+    drift: DriftConfig
 
 
 def load_lead_score_config(path: Path | str | None = None) -> LeadScoreConfig:

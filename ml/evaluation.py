@@ -21,7 +21,7 @@ from ml.config import LeadScoreConfig
 from ml.evaluation_charts import calibration_chart, gains_chart
 from ml.features import validate_orders
 from ml.markdown_tables import markdown_table
-from ml.metrics import band_table, probability_metrics, profit_metrics
+from ml.metrics import band_table, ece_interval, probability_metrics, profit_metrics
 from ml.time_splits import TimeSplits, TimeWindow, known_at
 from ml.training_examples import decision_snapshots
 
@@ -36,6 +36,9 @@ METRIC_COLUMNS = (
     "brier",
     "brier_skill",
     "log_loss",
+    "ece",
+    "ece_low",
+    "ece_high",
     "profit",
     "profit_per_order",
     "mean_rto_probability",
@@ -158,6 +161,8 @@ def evaluate_lead_score(
                 "contender": name,
                 "version": model.version,
                 **probability_metrics(test.rto, p),
+                # ECE on a few hundred orders is noisy: its 90 % bootstrap interval.
+                **dict(zip(("ece_low", "ece_high"), ece_interval(test.rto, p), strict=True)),
                 **profit_metrics(table),
                 "confirm_at": model.bands.confirm_at,
                 "review_at": model.bands.review_at,

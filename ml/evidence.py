@@ -12,23 +12,26 @@ value) and derives the evidence states both scorecards read.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ml.features import CONTRACT_COLUMNS, EVIDENCE_TIMESTAMPS, LABEL_COLUMNS
+from ml.features import CONTRACT_COLUMNS, EVIDENCE_TIMESTAMPS, KNOWN_LATER, LABEL_COLUMNS
 
 # What the order and its history were at placement (the landing-page signals are captured
-# before the form is submitted): passed through as-of unchanged. Derived from the one
-# contract (ml.features.ORDER_CONTRACT): every column but the evidence timestamps, the
-# label (outcome, resolved_at) and the customer key, in contract order.
+# before the form is submitted), and the values known from a later moment (the carrier,
+# from its assignment: ml.features.KNOWN_LATER), which are hidden until that moment.
+# Derived from the one contract (ml.features.ORDER_CONTRACT): every column but the
+# evidence timestamps, the label (outcome, resolved_at) and the customer key, in order.
 PASSTHROUGH_COLUMNS = tuple(
     name
     for name in CONTRACT_COLUMNS
     if name not in EVIDENCE_TIMESTAMPS and name not in (*LABEL_COLUMNS, "customer_phone")
 )
 
+NO_SIGNAL = "no signal"
 NOT_SENT = "not sent"
 AWAITING_REPLY = "awaiting reply"
 REPLIED_WITHOUT_CONFIRMING = "replied without confirming"
@@ -53,6 +56,12 @@ class EvidenceRules:
     several_products: float = 2.0  # "viewed several products": two or more
     reply_window_minutes: float = 120.0  # SPEC §5: no reply after 2 h
     quick_confirmation_minutes: float = 15.0
+    # Bins of the landing-page timings, in seconds. Not a threshold: the effect is not
+    # monotonic (a bot fills the form in seconds, a hesitant buyer takes minutes, a
+    # careful one in between), so each bin earns its own points.
+    time_on_page_edges_s: tuple[float, ...] = (15.0, 60.0, 180.0, 600.0)
+    form_completion_edges_s: tuple[float, ...] = (8.0, 20.0, 60.0, 180.0)
+    visits_edges: tuple[float, ...] = (2.0, 3.0)
 
     @property
     def reply_window(self) -> pd.Timedelta:
@@ -88,9 +97,20 @@ def evidence_as_of(
         stamp = orders[column]
         return (stamp.notna() & (stamp <= moment)).astype(bool)
 
+    # The decision-time contract: a value known only from a later moment (the carrier and
+    # its RTO-rate prior, from the assignment event) does not exist before that moment,
+    # nor when the moment is unknown.
+    for column, known_from in KNOWN_LATER.items():
+        frame[column] = frame[column].where(seen(known_from))
+
     def stamp_if_seen(column: str) -> pd.Series:
         return orders[column].where(seen(column))
 
+    frame["time_on_page"] = _duration_bins(orders["time_on_page_s"], rules.time_on_page_edges_s)
+    frame["form_completion"] = _duration_bins(
+        orders["form_completion_s"], rules.form_completion_edges_s
+    )
+    frame["visits_bin"] = _count_bins(orders["visits"], rules.visits_edges, "visit")
     frame["long_visit"] = _threshold_state(
         orders["time_on_page_s"], rules.long_visit_s, strict=True
     )
@@ -153,10 +173,45 @@ def _as_of_series(orders: pd.DataFrame, as_of: pd.Timestamp | pd.Series) -> pd.S
     return moment.where(moment >= placed, placed).astype(placed.dtype)
 
 
+def _seconds(value: float) -> str:
+    return f"{value:g} s" if value < 60 else f"{value / 60:g} min"
+
+
+def duration_bin_labels(edges: tuple[float, ...]) -> list[str]:
+    """Readable labels of duration bins: "< 8 s", "8–20 s", …, "≥ 3 min"."""
+    labels = [f"< {_seconds(edges[0])}"]
+    for low, high in itertools.pairwise(edges):
+        if low >= 60:
+            labels.append(f"{low / 60:g}–{high / 60:g} min")
+        elif high >= 60:
+            labels.append(f"{_seconds(low)}–{_seconds(high)}")
+        else:
+            labels.append(f"{low:g}–{high:g} s")
+    labels.append(f"≥ {_seconds(edges[-1])}")
+    return labels
+
+
+def _duration_bins(values: pd.Series, edges: tuple[float, ...]) -> pd.Series:
+    labels = np.asarray(duration_bin_labels(edges), dtype=object)
+    index = np.searchsorted(edges, values.fillna(0).to_numpy(dtype=float), side="right")
+    state = np.where(values.isna(), NO_SIGNAL, labels[index])
+    return pd.Series(state, index=values.index, dtype=object)
+
+
+def _count_bins(values: pd.Series, edges: tuple[float, ...], noun: str) -> pd.Series:
+    names = [f"1 {noun}"] + [
+        f"{low:g}{'+' if i == len(edges) - 1 else ''} {noun}s" for i, low in enumerate(edges)
+    ]
+    labels = np.asarray(names, dtype=object)
+    index = np.searchsorted(edges, values.fillna(0).to_numpy(dtype=float), side="right")
+    state = np.where(values.isna(), NO_SIGNAL, labels[index])
+    return pd.Series(state, index=values.index, dtype=object)
+
+
 def _threshold_state(values: pd.Series, threshold: float, *, strict: bool) -> pd.Series:
     met = values > threshold if strict else values >= threshold
     state = np.where(met, "yes", "no")
-    return pd.Series(np.where(values.isna(), "no signal", state), index=values.index, dtype=object)
+    return pd.Series(np.where(values.isna(), NO_SIGNAL, state), index=values.index, dtype=object)
 
 
 def _whatsapp_state(

@@ -30,28 +30,69 @@ LEAD_SOURCES = ("storefront", "tiktok_lead_form")
 ORDER_HISTORY_MART = "order_rto_history"
 
 ColumnKind = Literal["text", "category", "timestamp", "number", "count", "flag"]
+# When a column's value becomes known in the life of an order (SPEC §2.1): at placement
+# (the order, its landing-page visit, its history before it), during confirmation
+# (messages and calls), at dispatch (carrier), or only at the outcome (the label).
+KnownStage = Literal["key", "placement", "confirmation", "dispatch", "outcome"]
 
 
 @dataclass(frozen=True)
 class ContractColumn:
-    """One column of the order frame: its name, its kind and what it means."""
+    """One column of the order frame: its name, its kind, what it means, when it is known.
+
+    ``known`` is the stage at which the value exists; ``known_at`` names the timestamp
+    column that gives the exact moment (itself for an evidence timestamp). A column known
+    after placement without a ``known_at`` would leak into earlier scores, so
+    :func:`decision_time_problems` refuses it.
+    """
 
     name: str
     kind: ColumnKind
     description: str
     allowed: tuple[str, ...] = ()
+    known: KnownStage = "placement"
+    known_at: str | None = None
+
+
+def _evidence(name: str, description: str, known: KnownStage) -> ContractColumn:
+    """An evidence timestamp: known at its own moment."""
+    return ContractColumn(name, "timestamp", description, known=known, known_at=name)
 
 
 ORDER_CONTRACT: tuple[ContractColumn, ...] = (
-    ContractColumn("order_ref", "text", "Order key, unique per row."),
-    ContractColumn("customer_phone", "text", "Customer key: phone in E.164."),
+    ContractColumn("order_ref", "text", "Order key, unique per row.", known="key"),
+    ContractColumn("customer_phone", "text", "Customer key: phone in E.164.", known="key"),
     ContractColumn("platform", "category", "Storefront the order came from.", PLATFORMS),
     ContractColumn("payment_method", "category", "Cash on delivery or prepaid.", PAYMENT_METHODS),
-    ContractColumn("carrier", "text", "Carrier that ships the parcel; null before assignment."),
+    # The carrier exists only once a tracking (or assignment) event names it: a score
+    # made before that moment must not see it, nor its RTO-rate prior.
+    ContractColumn(
+        "carrier",
+        "text",
+        "Carrier that ships the parcel; null before assignment.",
+        known="dispatch",
+        known_at="carrier_assigned_at",
+    ),
+    _evidence(
+        "carrier_assigned_at",
+        "First tracking / assignment event naming the parcel's carrier.",
+        "dispatch",
+    ),
     ContractColumn("city", "text", "Canonical delivery city; null when unknown."),
     ContractColumn("placed_at", "timestamp", "When the order was placed (UTC). Never null."),
-    ContractColumn("resolved_at", "timestamp", "When the outcome became final; null while open."),
-    ContractColumn("outcome", "category", "Final outcome; null while the order is open.", OUTCOMES),
+    ContractColumn(
+        "resolved_at",
+        "timestamp",
+        "When the outcome became final; null while open.",
+        known="outcome",
+    ),
+    ContractColumn(
+        "outcome",
+        "category",
+        "Final outcome; null while the order is open.",
+        OUTCOMES,
+        known="outcome",
+    ),
     ContractColumn("order_total", "number", "Order value in MAD."),
     ContractColumn("is_first_order", "flag", "No earlier order from this customer."),
     ContractColumn("phone_is_valid", "flag", "The phone parsed as a valid mobile number."),
@@ -62,35 +103,68 @@ ORDER_CONTRACT: tuple[ContractColumn, ...] = (
     ContractColumn(
         "form_completion_s", "number", "Seconds to fill the order form; null: no signal."
     ),
-    ContractColumn("confirmation_sent_at", "timestamp", "WhatsApp confirmation template sent."),
-    ContractColumn("whatsapp_confirmed_at", "timestamp", "Customer confirmed by WhatsApp reply."),
-    ContractColumn("whatsapp_cancelled_at", "timestamp", "Customer cancelled by WhatsApp reply."),
-    ContractColumn("whatsapp_first_reply_at", "timestamp", "First WhatsApp reply of any kind."),
-    ContractColumn("sms_replied_at", "timestamp", "Customer replied to an SMS."),
-    ContractColumn("email_opened_at", "timestamp", "Confirmation email opened."),
-    ContractColumn("conversation_answered_at", "timestamp", "Answered an agent's questions."),
-    ContractColumn("unreachable_at", "timestamp", "Phone unreachable after attempts."),
-    ContractColumn("fraud_flagged_at", "timestamp", "Flagged by fraud rules."),
+    ContractColumn("visits", "number", "Visits to the landing page; null: no signal."),
+    ContractColumn("ad_creative", "text", "Ad creative that brought the visit; null: none."),
+    ContractColumn("device", "text", "Device of the visit (mobile, desktop, tablet)."),
+    ContractColumn(
+        "shared_address_recent_orders",
+        "count",
+        "Orders from other phones to the same address in the days before placement.",
+    ),
+    _evidence("confirmation_sent_at", "WhatsApp confirmation template sent.", "confirmation"),
+    _evidence("whatsapp_confirmed_at", "Customer confirmed by WhatsApp reply.", "confirmation"),
+    _evidence("whatsapp_cancelled_at", "Customer cancelled by WhatsApp reply.", "confirmation"),
+    _evidence("whatsapp_first_reply_at", "First WhatsApp reply of any kind.", "confirmation"),
+    _evidence("sms_replied_at", "Customer replied to an SMS.", "confirmation"),
+    _evidence("email_opened_at", "Confirmation email opened.", "confirmation"),
+    _evidence("conversation_answered_at", "Answered an agent's questions.", "confirmation"),
+    _evidence("unreachable_at", "Phone unreachable after attempts.", "confirmation"),
+    _evidence("fraud_flagged_at", "Flagged by fraud rules.", "placement"),
     ContractColumn("customer_past_orders", "count", "Earlier orders that ended before placed_at."),
     ContractColumn("customer_past_delivered", "count", "... of which delivered."),
     ContractColumn("customer_past_rto", "count", "... of which returned to origin."),
     ContractColumn("customer_past_refusals", "count", "... of which refused at the door."),
     ContractColumn("city_rto_rate_prior", "number", "City RTO rate over orders resolved before."),
-    ContractColumn("carrier_rto_rate_prior", "number", "Carrier RTO rate, resolved before."),
+    ContractColumn(
+        "carrier_rto_rate_prior",
+        "number",
+        "Carrier RTO rate, resolved before placement; known once the carrier is.",
+        known="dispatch",
+        known_at="carrier_assigned_at",
+    ),
     ContractColumn("platform_rto_rate_prior", "number", "Platform RTO rate, resolved before."),
 )
 
 CONTRACT_COLUMNS: tuple[str, ...] = tuple(c.name for c in ORDER_CONTRACT)
 EVIDENCE_TIMESTAMPS: tuple[str, ...] = tuple(
-    c.name
-    for c in ORDER_CONTRACT
-    if c.kind == "timestamp"
-    and c.name.endswith("_at")
-    and c.name not in ("placed_at", "resolved_at")
+    c.name for c in ORDER_CONTRACT if c.kind == "timestamp" and c.known_at == c.name
 )
 RESOLVED_OUTCOMES = ("delivered", "returned")
 # How the order ended: what the model learns, never what it reads.
-LABEL_COLUMNS = ("outcome", "resolved_at")
+LABEL_COLUMNS = tuple(c.name for c in ORDER_CONTRACT if c.known == "outcome")
+# Values that exist only from a later moment than placement: column -> the timestamp
+# column of that moment. evidence_as_of hides them from any score made before it.
+KNOWN_LATER: dict[str, str] = {
+    c.name: c.known_at for c in ORDER_CONTRACT if c.kind != "timestamp" and c.known_at is not None
+}
+
+
+def decision_time_problems(contract: tuple[ContractColumn, ...] = ORDER_CONTRACT) -> list[str]:
+    """Columns whose moment of knowledge is not declared well enough to cut them as-of.
+
+    Every column known after placement (and not the label) must name the timestamp
+    column of its moment, and that column must be an evidence timestamp of the contract.
+    """
+    stamps = {c.name for c in contract if c.kind == "timestamp" and c.known_at == c.name}
+    problems = []
+    for column in contract:
+        if column.known in ("key", "placement", "outcome"):
+            continue
+        if column.known_at is None:
+            problems.append(f"{column.name}: known at {column.known} but no known_at column")
+        elif column.known_at not in stamps:
+            problems.append(f"{column.name}: known_at {column.known_at} is not an evidence stamp")
+    return problems
 
 
 class OrderContractError(ValueError):

@@ -10,9 +10,48 @@ from ml.band_placement import order_profit
 from ml.bands import BANDS
 from ml.config import UnitEconomics
 
+ECE_BINS = 10
+
+
+def expected_calibration_error(
+    rto: np.ndarray, rto_probability: np.ndarray, bins: int = ECE_BINS
+) -> float:
+    """Expected calibration error: |mean predicted − realised RTO rate| over equal-width
+    probability bins, weighted by each bin's share of the orders (10 bins by default)."""
+    rto = np.asarray(rto, dtype=float)
+    p = np.clip(np.asarray(rto_probability, dtype=float), 0.0, 1.0)
+    if len(p) == 0:
+        return float("nan")
+    index = np.minimum((p * bins).astype(int), bins - 1)
+    count = np.bincount(index, minlength=bins)
+    gap = np.abs(np.bincount(index, p, bins) - np.bincount(index, rto, bins))
+    # Σ_bins n_b/N · |mean p_b − mean y_b| = Σ_bins |Σ p − Σ y| / N
+    return float(gap[count > 0].sum() / len(p))
+
+
+def ece_interval(
+    rto: np.ndarray,
+    rto_probability: np.ndarray,
+    *,
+    resamples: int = 200,
+    level: float = 0.9,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Bootstrap interval (orders resampled with replacement) of the ECE, at ``level``."""
+    rto = np.asarray(rto, dtype=float)
+    p = np.asarray(rto_probability, dtype=float)
+    if len(p) == 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(p), size=(resamples, len(p)))
+    values = [expected_calibration_error(rto[d], p[d]) for d in draws]
+    tail = (1.0 - level) / 2.0
+    low, high = np.quantile(values, [tail, 1.0 - tail])
+    return float(low), float(high)
+
 
 def probability_metrics(rto: np.ndarray, rto_probability: np.ndarray) -> dict[str, float]:
-    """AUC, average precision (RTO as positive), Brier, Brier skill, log loss.
+    """AUC, average precision (RTO as positive), Brier, Brier skill, log loss, ECE.
 
     Brier skill is ``1 - Brier / Brier(base rate)``, the base rate being the window's
     own RTO rate: 0 means no better than announcing the average, above 0 is skill.
@@ -28,6 +67,7 @@ def probability_metrics(rto: np.ndarray, rto_probability: np.ndarray) -> dict[st
         "brier": brier,
         "brier_skill": 1.0 - brier / reference if reference > 0 else float("nan"),
         "log_loss": float(log_loss(rto, p, labels=[0, 1])),
+        "ece": expected_calibration_error(rto, p),
         "mean_rto_probability": float(p.mean()),
         "rto_rate": base_rate,
     }

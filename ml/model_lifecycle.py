@@ -19,7 +19,7 @@ from ml.model_store import ModelStore
 from ml.order_scoring import ScoredOrders, score_orders
 from ml.promotion import PromotionDecision, decide_promotion
 from ml.time_splits import TimeSplits, known_at
-from ml.training import TrainedLeadScore, train_lead_score
+from ml.training import TrainedLeadScore, train_lead_score, training_fingerprints
 from ml.training_examples import decision_snapshots, labelled_snapshots
 
 
@@ -30,7 +30,25 @@ def train_and_store(
     *,
     cutoff: pd.Timestamp | None = None,
 ) -> TrainedLeadScore:
-    """Train a version on the order frame and save it; ``result.model.version`` names it."""
+    """Train a version on the order frame and save it; ``result.model.version`` names it.
+
+    When the store already holds a version trained on the same data (fingerprint) with
+    the same configuration, that version is returned (``result.reused``) and nothing new
+    is stored: three retrains on unchanged data leave one version, not three copies.
+    """
+    config = config or load_lead_score_config()
+    data_fp, config_fp = training_fingerprints(orders, config, cutoff)
+    existing = store.find_version(data_fp, config_fp)
+    if existing is not None:
+        model = store.load(existing)
+        return TrainedLeadScore(
+            model=model,
+            baseline=None,
+            challenger=None,
+            splits=TimeSplits.from_dict(model.card["splits"]),
+            rejected=validate_orders(orders).rejected,
+            reused=True,
+        )
     result = train_lead_score(orders, config, cutoff=cutoff)
     store.save(result.model)
     return result
@@ -136,8 +154,23 @@ def score_with_approved(
     """Score orders with the approved version, or the rule-based baseline before any.
 
     The baseline's probability is then the scaling's reading of its score (it has not
-    been calibrated); ``model_version`` says which one scored each order.
+    been calibrated); ``model_version`` says which one scored each order. Every row also
+    carries the rule-based baseline's ``baseline_score``, ``baseline_band`` and
+    ``baseline_rto_probability`` for the same evidence, so the two can be compared order
+    by order (SPEC §4: every version is compared with the baseline).
     """
     config = config or load_lead_score_config()
-    model = store.load_approved() or baseline_model(config.scaling.scaling())
-    return score_orders(model, orders, as_of=as_of, top_n=config.reasons.top_n)
+    baseline = baseline_model(config.scaling.scaling())
+    model = store.load_approved() or baseline
+    scored = score_orders(model, orders, as_of=as_of, top_n=config.reasons.top_n)
+    reference = score_orders(baseline, orders, as_of=as_of, top_n=config.reasons.top_n)
+    beside = reference.scores.set_index("order_ref")
+    for column in BASELINE_COLUMNS:
+        scored.scores[f"baseline_{column}"] = (
+            beside[column].reindex(scored.scores["order_ref"]).to_numpy()
+        )
+    return scored
+
+
+# The baseline's columns kept beside the approved version's in every score row.
+BASELINE_COLUMNS = ("score", "band", "rto_probability")

@@ -78,6 +78,21 @@ class ModelStore(ABC):
     def rollback(self) -> str:
         """Go back to the previously approved version; returns it."""
 
+    def find_version(self, data_fingerprint: str, config_fingerprint: str) -> str | None:
+        """The latest version trained on the same data with the same configuration, if any.
+
+        Retraining on unchanged data would give the same model: the pipeline reuses this
+        version instead of storing a copy under a new name.
+        """
+        for version in reversed(self.versions()):
+            card = self.card(version)
+            if (
+                card.get("data_fingerprint") == data_fingerprint
+                and card.get("config_fingerprint") == config_fingerprint
+            ):
+                return version
+        return None
+
     def load_approved(self) -> LeadScoreModel | None:
         """The approved model, or None if nothing was ever approved."""
         version = self.approved_version()

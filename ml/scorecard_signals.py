@@ -47,12 +47,31 @@ class ScorecardSignal:
 FLAG_ORDER = ("yes", "no")
 
 LEARNED_SIGNALS: tuple[ScorecardSignal, ...] = (
+    # Time on page and form completion are binned, not thresholded, and their bins are
+    # free (no expected order): the domain says the effect is not monotonic (a bot fills
+    # the form in seconds; a glance and a ten-minute idle tab are both weak signs).
     ScorecardSignal(
-        "long_visit",
-        "time on page > 60 s",
+        "time_on_page",
+        "time on the landing page",
         "category",
-        expected_order=FLAG_ORDER,
-        neutral="no",
+        neutral=ev.NO_SIGNAL,
+    ),
+    ScorecardSignal(
+        "form_completion",
+        "time to fill the order form",
+        "category",
+        neutral=ev.NO_SIGNAL,
+    ),
+    ScorecardSignal("visits_bin", "visits to the landing page", "category", neutral=ev.NO_SIGNAL),
+    ScorecardSignal("ad_creative", "ad creative that brought the visit", "category"),
+    ScorecardSignal("device", "device of the visit", "category"),
+    ScorecardSignal(
+        "shared_address_recent_orders",
+        "orders from other phones to the same address in the last days",
+        "count",
+        count_edges=(0, 1, 3),
+        expected_order=("0", "1–2", "3+"),
+        neutral="0",
     ),
     ScorecardSignal(
         "deep_scroll",

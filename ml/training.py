@@ -13,6 +13,8 @@ One call does the whole recipe on the warehouse's order frame:
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 import pandas as pd
@@ -25,22 +27,53 @@ from ml.baseline import baseline_model
 from ml.calibration import calibrate
 from ml.challenger import ChallengerModel, fit_challenger
 from ml.config import LeadScoreConfig, load_lead_score_config
-from ml.features import orders_fingerprint, validate_orders
+from ml.evidence import DEFAULT_RULES
+from ml.features import ORDER_CONTRACT, orders_fingerprint, validate_orders
 from ml.lead_score_model import LeadScoreModel
 from ml.scorecard import fit_scorecard
+from ml.scorecard_signals import LEARNED_SIGNALS
 from ml.time_splits import TimeSplits, known_at, plan_time_splits
 from ml.training_examples import decision_snapshots, labelled_snapshots
 
 
 @dataclass
 class TrainedLeadScore:
-    """A new version, the baseline and challenger calibrated alike, and the windows."""
+    """A new version, the baseline and challenger calibrated alike, and the windows.
+
+    ``reused``: the store already held a version trained on the same data with the same
+    configuration, and ``model`` is that version (no baseline nor challenger was fitted).
+    """
 
     model: LeadScoreModel
-    baseline: LeadScoreModel
+    baseline: LeadScoreModel | None
     challenger: ChallengerModel | None
     splits: TimeSplits
     rejected: pd.DataFrame
+    reused: bool = False
+
+
+def config_fingerprint(config: LeadScoreConfig) -> str:
+    """SHA-256 of everything besides the data that decides what training produces.
+
+    The YAML configuration, the signal catalogue with its bins, the evidence rules and
+    the decision-time contract: a change to any of them makes a new version.
+    """
+    recipe = {
+        "config": config.model_dump(mode="json"),
+        "signals": repr(LEARNED_SIGNALS),
+        "evidence_rules": repr(DEFAULT_RULES),
+        "contract": repr(ORDER_CONTRACT),
+    }
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
+
+
+def training_fingerprints(
+    orders: pd.DataFrame, config: LeadScoreConfig, cutoff: pd.Timestamp | None = None
+) -> tuple[str, str]:
+    """(data fingerprint, config fingerprint) a training of ``orders`` would record."""
+    validated = validate_orders(orders)
+    cutoff = pd.Timestamp(cutoff) if cutoff is not None else data_cutoff(validated.orders)
+    return orders_fingerprint(known_at(validated.orders, cutoff)), config_fingerprint(config)
 
 
 def data_cutoff(orders: pd.DataFrame) -> pd.Timestamp:
@@ -59,7 +92,8 @@ def train_lead_score(
     """Train a lead-score version on the warehouse's order frame (see module docstring).
 
     ``cutoff`` trains as of a past moment (default: the latest moment in the data);
-    ``version`` defaults to ``<trained_at UTC>-<data fingerprint prefix>``. Raises
+    ``version`` defaults to ``<trained_at UTC>-<data fingerprint>-<config fingerprint>``
+    (prefixes). Raises
     :class:`ml.features.OrderContractError` on a malformed frame and
     :class:`ml.time_splits.InsufficientHistoryError` on too little history.
     """
@@ -85,8 +119,10 @@ def train_lead_score(
         method=config.calibration.method,
     )
     fingerprint = orders_fingerprint(known)
+    recipe = config_fingerprint(config)
     trained_at = trained_at or pd.Timestamp.now(tz="UTC")
-    version = version or f"{trained_at:%Y%m%dT%H%M%SZ}-{fingerprint[:8]}"
+    # Data and recipe in the name: two trainings in one second differ unless both match.
+    version = version or f"{trained_at:%Y%m%dT%H%M%SZ}-{fingerprint[:8]}-{recipe[:4]}"
     model = LeadScoreModel(
         version=version,
         binner=fitted.pipeline.named_steps["bins"],
@@ -108,6 +144,7 @@ def train_lead_score(
         "kind": "learned scorecard",
         "trained_at": trained_at.isoformat(),
         "data_fingerprint": fingerprint,
+        "config_fingerprint": recipe,
         "splits": splits.as_dict(),
         "snapshot_horizons": list(config.snapshots.horizons),
         "decision_horizon": config.snapshots.decision_horizon,

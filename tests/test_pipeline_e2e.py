@@ -180,6 +180,53 @@ def test_the_lead_score_is_trained_gated_and_scores_every_open_order(built_store
     assert bands >= 2
 
 
+def test_a_stale_tiktok_lead_is_neither_scored_nor_decided(built_store, tmp_path):
+    """order_rto_history's `is_open` applies the marts' `open_order_stale_after_days` rule
+    (read from int_orders_as_of, not copied): a TikTok lead nobody closed months ago is
+    not scored, so the storefront write-back proposes no decision for it."""
+    import shutil
+
+    from activations.decisions import UNDISPATCHED, propose_decisions
+    from activations.warehouse_tables import ensure_activation_tables
+
+    stale = {
+        ref
+        for (ref,) in _rows(
+            built_store,
+            f"""
+            select order_ref from marts.order_rto_history
+            where is_stale_open and platform = 'tiktok'
+              and order_status in ({", ".join(f"'{s}'" for s in UNDISPATCHED)})
+            """,
+        )
+    }
+    assert stale, "the sample store has TikTok leads that no source ever closed"
+    # The same orders, by the same rule, in the marts' own as-of model.
+    as_of_stale = {
+        ref
+        for (ref,) in _rows(
+            built_store, "select order_ref from intermediate.int_orders_as_of where is_stale_open"
+        )
+    }
+    assert stale <= as_of_stale
+    (still_open,) = _rows(
+        built_store,
+        "select count(*) from marts.order_rto_history where is_open and is_stale_open",
+    )[0]
+    assert still_open == 0
+    scored = {ref for (ref,) in _rows(built_store, "select order_ref from ml.order_scores")}
+    assert scored and not (stale & scored)
+
+    # On a copy of the warehouse (the write-back records its proposals in it).
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(built_store.warehouse, copy)
+    with connect(copy) as conn:
+        ensure_activation_tables(conn)
+        proposed = {p.order_ref for p in propose_decisions(conn)}
+    assert proposed, "live orders still get decisions"
+    assert not (stale & proposed)
+
+
 def test_the_demo_summary_reads_the_contracted_marts(built_store, capsys):
     from sandbox.demo_summary import print_summary
 

@@ -42,9 +42,13 @@ class _ConfirmationMixin:
                     )
                     if rnd.random() < _sigmoid(1.0 + 0.8 * intent):
                         read_ts = delivered_ts + int(rnd.lognormvariate(math.log(480), 1.2))
+                        if order.eager:  # a fraud-ring member: read at once
+                            read_ts = delivered_ts + _randint(rnd, 2, 20)
                 reply = None
                 if read_ts is not None and rnd.random() < _sigmoid(0.2 + 1.0 * intent):
                     reply_ts = read_ts + 5 + int(rnd.lognormvariate(math.log(150), 1.1))
+                    if order.eager:  # ...and confirmed within the minute
+                        reply_ts = read_ts + _randint(rnd, 5, 30)
                     cancel = rnd.random() < _sigmoid(-2.2 - 0.8 * intent)
                     roll = rnd.random()
                     if roll < 0.03:

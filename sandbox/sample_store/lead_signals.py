@@ -10,13 +10,20 @@ from sandbox.sample_store.timing import _poisson, _sigmoid
 
 
 class _LeadSignalMixin:
-    def _lead_signal(self, order: _OrderCtx, intent: float) -> None:
+    def _lead_signal(self, order: _OrderCtx, intent: float, *, bot: bool = False) -> None:
         rnd = self.rnd
         time_on_page = round(math.exp(rnd.gauss(3.9 + 0.35 * intent, 0.7)), 1)
         scroll = round(100 * _sigmoid(rnd.gauss(0.6 + 0.7 * intent, 1.0)))
         products_viewed = 1 + _poisson(rnd, math.exp(0.1 + 0.3 * intent))
         form_s = round(math.exp(rnd.gauss(3.1 + 0.15 * intent, 0.5)), 1)
         visits = 1 + _poisson(rnd, math.exp(-0.4 + 0.35 * intent))
+        if bot:
+            # A script fills the form in seconds after a glance at the page (own stream,
+            # so the other orders' sessions are unchanged).
+            brnd = self.behaviour_rnd
+            time_on_page = round(brnd.uniform(3.0, 20.0), 1)
+            form_s = round(brnd.uniform(1.0, 6.0), 1)
+            products_viewed, visits = 1, 1
         roll = rnd.random()
         device = "mobile" if roll < 0.85 else "desktop" if roll < 0.95 else "tablet"
         record = v.lead_signal(

@@ -64,6 +64,7 @@ class _OrderCtx:
         "closed_ts",
         "creative",
         "customer",
+        "eager",
         "email",
         "first_name",
         "history",
@@ -90,6 +91,8 @@ class _OrderCtx:
 
     def __init__(self, **values):
         self.history: list[str] = []
+        # A fraud-ring member reads and confirms the WhatsApp template within a minute.
+        self.eager = False
         # When the storefront closed the order (WooCommerce date_completed_gmt, Shopify
         # closedAt): set once, carried by every later snapshot, never moved by an edit.
         self.closed_ts: int | None = None
@@ -163,6 +166,9 @@ class _OrderMixin:
             home if rnd.random() < 0.95 else rnd.choices(range(len(w.CITIES)), self.city_weights)[0]
         )
         city = w.CITIES[city_index]
+        behaviour = self._behaviour(platform)
+        if behaviour == "ring":
+            city = next(c for c in w.CITIES if c.name == w.FRAUD_RING_CITY)
         prepaid = rnd.random() < w.PREPAID_SHARE[platform]
         items, shipping_fee, total = self._basket(platform)
         creative = rnd.choices(self.creative_ids, self.creative_weights)[0]
@@ -172,6 +178,8 @@ class _OrderMixin:
             + self.creative_effect[creative]
             + rnd.gauss(0.0, 0.6)
         )
+        if behaviour == "bot":
+            intent += w.BOT_INTENT_SHIFT
         carriers, weights = self.carrier_by_zone[city.zone]
         carrier = rnd.choices(carriers, weights)[0]
         invalid_phone = self.c_invalid_raw.get(customer) is not None
@@ -185,8 +193,11 @@ class _OrderMixin:
                 + carrier.base_effect
                 + carrier.zone_effect[city.zone]
                 - 0.3 * math.log(total / 250.0)
+                - self._channel_drift(platform, placed_ts)
             )
             p_delivery = _sigmoid(logit_p)
+            if behaviour == "ring":
+                p_delivery = min(p_delivery, w.FRAUD_RING_DELIVERY)
             if invalid_phone:
                 p_delivery *= 0.35
 
@@ -240,6 +251,10 @@ class _OrderMixin:
             wa=wa,
             profile_name=profile_name,
         )
+        if behaviour == "ring":
+            order.address1 = self.behaviour_rnd.choice(w.FRAUD_RING_ADDRESSES)
+            order.address2 = ""
+            order.eager = True
         if platform == "shopify":
             order.shopify_number = ids["shopify_number"]
         if platform == "youcan":
@@ -255,12 +270,16 @@ class _OrderMixin:
         self._snapshot(order, placed_ts, "placed")
         # 2. landing-page session
         if platform != "tiktok" and rnd.random() < 0.85:
-            self._lead_signal(order, intent)
+            self._lead_signal(order, intent, bot=behaviour == "bot")
         # 3. confirmation
         if prepaid:
             confirmation, channel, decided_ts = "not_required", "none", placed_ts
         else:
-            confirmation, channel, decided_ts = self._confirm(order, intent, invalid_phone)
+            # A ring member is eager to confirm whatever its parcel's fate.
+            eagerness = w.FRAUD_RING_INTENT_SHIFT if behaviour == "ring" else 0.0
+            confirmation, channel, decided_ts = self._confirm(
+                order, intent + eagerness, invalid_phone
+            )
         # 4. dispatch and delivery
         outcome: str
         delivered_ts = returned_ts = cancelled_ts = None
@@ -352,6 +371,22 @@ class _OrderMixin:
                 f"{self.c_reliability.item(customer):.4f}",
             )
         )
+
+    def _behaviour(self, platform: str) -> str | None:
+        """'bot', 'ring' (fraud ring) or None, on the behaviour stream (world.py)."""
+        roll = self.behaviour_rnd.random()
+        if platform != "tiktok" and roll < w.BOT_SHARE:
+            return "bot"
+        if roll > 1.0 - w.FRAUD_RING_SHARE:
+            return "ring"
+        return None
+
+    def _channel_drift(self, platform: str, placed_ts: int) -> float:
+        """Loss of delivery log-odds of TikTok parcels, growing over the last months."""
+        start = self.end_ts - w.TIKTOK_DRIFT_DAYS * DAY
+        if platform != "tiktok" or placed_ts <= start:
+            return 0.0
+        return w.TIKTOK_DRIFT_LOGIT * (placed_ts - start) / (self.end_ts - start)
 
     def _later_edit(self, order: _OrderCtx, state: str) -> None:
         """Now and then the store edits a closed order days later (a note added): a new

@@ -98,6 +98,8 @@ class _Simulator(
         self.mess_rnd = random.Random(seed * 7_919 + 5)
         # Later edits of closed orders too (order.py `_later_edit`).
         self.edit_rnd = random.Random(seed * 104_729 + 11)
+        # Bots, fraud rings (order.py `_behaviour`): their own stream as well.
+        self.behaviour_rnd = random.Random(seed * 15_485_863 + 3)
         self.later_edits = 0
         self.writer = LandingWriter(
             out_dir, _file_kinds(), _month_starts(self.start_ts, self.end_ts), self.end_ts

@@ -307,6 +307,29 @@ AD_CREATIVES: tuple[tuple[str, float, float], ...] = (
     ("crt_retarget_06", 0.10, 0.45),
 )
 
+# ------------------------------------------------------------- behaviours (issue 12)
+# Real-world behaviours the lead score has to see through, drawn on their own random
+# stream (simulator.behaviour_rnd).
+# A share of storefront orders is filled by a bot or a prank: the form in a few seconds,
+# a glance at the page, and almost never a delivery.
+BOT_SHARE = 0.03
+BOT_INTENT_SHIFT = -2.5
+# A fraud ring: several phones ordering to a few shared addresses within days, every
+# member confirming on WhatsApp within a minute, most parcels refused at the door.
+FRAUD_RING_SHARE = 0.015
+FRAUD_RING_CITY = "Oujda"
+FRAUD_RING_ADDRESSES = (
+    "Hay Al Farah, Rue 14 N° 7",
+    "Lotissement Annasr, Imm 3 Apt 12",
+    "Derb Sultan, Rue 61 N° 2",
+)
+FRAUD_RING_DELIVERY = 0.2
+FRAUD_RING_INTENT_SHIFT = 2.5  # eager to confirm: the confirmation says nothing
+# Channel drift: TikTok leads get riskier over the last months (a new audience the ads
+# reach), on the delivery log-odds of its COD parcels.
+TIKTOK_DRIFT_DAYS = 90
+TIKTOK_DRIFT_LOGIT = 0.9
+
 # --------------------------------------------------------------------------- people
 
 FIRST_NAMES: tuple[str, ...] = (

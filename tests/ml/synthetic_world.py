@@ -41,6 +41,8 @@ class World:
     shock: float = 0.5  # sudden loss of delivery log-odds from shock_day (after training)
     shock_day: int = 140
     email_effect: float = 0.5  # how email opening follows intent (negative: reversed)
+    bot_share: float = 0.03  # storefront orders filled by a bot: form in seconds, no delivery
+    ring_share: float = 0.01  # fraud ring: shares an address with other phones, mostly RTO
 
 
 def make_orders(world: World = World()) -> tuple[pd.DataFrame, pd.Series]:
@@ -70,6 +72,11 @@ def make_orders(world: World = World()) -> tuple[pd.DataFrame, pd.Series]:
 
     intent = rng.normal(0, 1, n) + 0.6 * trait[customer]
     fraud = rng.random(n) < 0.012
+    # Bots and rings on their own stream, so every other draw of the world is unchanged.
+    brng = np.random.default_rng(world.seed + 1_000)
+    bots = (lead_source == "storefront") & (brng.random(n) < world.bot_share)
+    ring = brng.random(n) < world.ring_share
+    shared_address = np.where(ring, brng.integers(1, 6, n), brng.poisson(0.03, n))
     logit = (
         1.3
         + 1.1 * intent
@@ -81,6 +88,8 @@ def make_orders(world: World = World()) -> tuple[pd.DataFrame, pd.Series]:
         - 1.5 * ~phone_valid
         - 0.3 * np.log(total / 320)
         - 3.0 * fraud
+        - 3.0 * bots
+        - 2.0 * ring
         - world.drift * day_fraction.to_numpy()
         - world.shock * (day_fraction.to_numpy() * world.days >= world.shock_day)
     )
@@ -90,13 +99,19 @@ def make_orders(world: World = World()) -> tuple[pd.DataFrame, pd.Series]:
         times = placed + pd.to_timedelta(delay_minutes, unit="m")
         return pd.Series(times, dtype="datetime64[us, UTC]").where(mask)
 
-    has_lead_signals = (lead_source == "storefront") & (rng.random(n) < 0.8)
+    has_lead_signals = ((lead_source == "storefront") & (rng.random(n) < 0.8)) | bots
     time_on_page = np.where(has_lead_signals, np.exp(rng.normal(3.7 + 0.5 * intent, 0.6)), np.nan)
     scroll = np.where(
         has_lead_signals, np.clip(60 + 18 * intent + rng.normal(0, 15, n), 0, 100), np.nan
     )
     products = np.where(has_lead_signals, rng.poisson(np.exp(0.2 + 0.4 * intent)), np.nan)
     form_s = np.where(has_lead_signals, np.exp(rng.normal(3.5, 0.5, n)), np.nan)
+    form_s = np.where(bots, brng.uniform(1.0, 6.0, n), form_s)
+    visits = np.where(has_lead_signals, 1 + brng.poisson(np.exp(-0.4 + 0.35 * intent)), np.nan)
+    creative = np.where(
+        has_lead_signals, brng.choice(["crt_ugc", "crt_promo", "crt_retarget"], n), None
+    )
+    device = np.where(has_lead_signals, brng.choice(["mobile", "desktop"], n, p=[0.85, 0.15]), None)
 
     sent = ~prepaid & (rng.random(n) < 0.95)
     sent_delay = rng.uniform(1, 10, n)
@@ -129,6 +144,9 @@ def make_orders(world: World = World()) -> tuple[pd.DataFrame, pd.Series]:
             "platform": platform,
             "payment_method": np.where(prepaid, "prepaid", "cod"),
             "carrier": carrier,
+            # The carrier is named at dispatch, half a day to a day and a half after
+            # placement; a cancelled order never leaves.
+            "carrier_assigned_at": stamp(~cancelled, rng.uniform(720, 1950, n)),
             "city": city,
             "placed_at": pd.Series(placed, dtype="datetime64[us, UTC]"),
             "resolved_at": pd.Series(resolved, dtype="datetime64[us, UTC]").where(~open_now),
@@ -140,6 +158,10 @@ def make_orders(world: World = World()) -> tuple[pd.DataFrame, pd.Series]:
             "scroll_depth_pct": scroll,
             "products_viewed": products,
             "form_completion_s": form_s,
+            "visits": visits,
+            "ad_creative": creative,
+            "device": device,
+            "shared_address_recent_orders": shared_address,
             "confirmation_sent_at": stamp(sent, sent_delay),
             "whatsapp_confirmed_at": stamp(confirms, reply_delay),
             "whatsapp_cancelled_at": stamp(cancels, reply_delay),

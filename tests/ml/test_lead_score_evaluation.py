@@ -131,3 +131,12 @@ def test_report_renders_tables_and_charts(report) -> None:
     assert all(png.startswith(b"\x89PNG") for png in report.charts.values())
     assert isinstance(report.window, TimeWindow)
     assert report.window.start == pd.Timestamp(report.to_dict()["window"]["start"])
+
+
+def test_ece_comes_with_its_bootstrap_interval(report) -> None:
+    for row in report.metrics.to_dict("records"):
+        assert 0.0 <= row["ece_low"] <= row["ece_high"] <= 1.0
+        assert 0.0 <= row["ece"] <= 1.0
+    # A calibrated candidate is closer to its realised rates than the uncalibrated one.
+    calibrated = report.metrics_of("candidate")
+    assert calibrated["ece"] <= report.metrics_of("candidate_uncalibrated")["ece"] + 0.01

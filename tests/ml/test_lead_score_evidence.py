@@ -7,7 +7,15 @@ import pytest
 
 from ml.baseline import baseline_model
 from ml.evidence import evidence_as_of
-from ml.features import EVIDENCE_TIMESTAMPS, OrderContractError, validate_orders
+from ml.features import (
+    EVIDENCE_TIMESTAMPS,
+    KNOWN_LATER,
+    ORDER_CONTRACT,
+    ContractColumn,
+    OrderContractError,
+    decision_time_problems,
+    validate_orders,
+)
 from ml.order_scoring import score_orders
 
 
@@ -101,3 +109,61 @@ def test_evidence_equals_evidence_with_the_future_erased(orders) -> None:
         < frame[list(EVIDENCE_TIMESTAMPS)].notna().sum().sum()
     )
     pd.testing.assert_frame_equal(evidence_as_of(frame, as_of), evidence_as_of(erased, as_of))
+
+
+def test_every_signal_declares_when_it_becomes_known() -> None:
+    assert decision_time_problems() == []
+    # The carrier and its prior are dispatch facts, cut at the assignment event.
+    assert KNOWN_LATER == {
+        "carrier": "carrier_assigned_at",
+        "carrier_rto_rate_prior": "carrier_assigned_at",
+    }
+    # A column declared after placement without its moment is refused, not trusted.
+    leaky = (*ORDER_CONTRACT, ContractColumn("courier_comment", "text", "x", known="dispatch"))
+    assert decision_time_problems(leaky) == [
+        "courier_comment: known at dispatch but no known_at column"
+    ]
+
+
+def test_a_post_decision_fact_cannot_enter_a_pre_dispatch_score(trained, orders) -> None:
+    """The carrier (and its RTO prior), tracking-driven unreachability and replies that
+    come after the decision moment leave a pre-dispatch score exactly as it was."""
+    frame = validate_orders(orders).orders
+    order = _one_cod_order(orders)
+    placed = order["placed_at"].iloc[0]
+    riskiest = frame.loc[frame["carrier_rto_rate_prior"].idxmax()]
+    after_dispatch = order.copy()
+    after_dispatch["carrier"] = riskiest["carrier"]
+    after_dispatch["carrier_rto_rate_prior"] = riskiest["carrier_rto_rate_prior"]
+    after_dispatch["carrier_assigned_at"] = placed + pd.Timedelta(days=1)
+    after_dispatch["unreachable_at"] = placed + pd.Timedelta(days=2)
+    after_dispatch["whatsapp_cancelled_at"] = placed + pd.Timedelta(days=1, hours=2)
+    after_dispatch["whatsapp_first_reply_at"] = placed + pd.Timedelta(days=1, hours=2)
+    blank = order.copy()
+    blank["carrier"] = None
+    blank["carrier_rto_rate_prior"] = float("nan")
+
+    decision = placed + pd.Timedelta(hours=3)
+    for model in (trained.model, baseline_model(trained.model.scaling)):
+        pd.testing.assert_frame_equal(
+            score_orders(model, after_dispatch, as_of=decision).scores,
+            score_orders(model, blank, as_of=decision).scores,
+        )
+    seen_early = evidence_as_of(validate_orders(after_dispatch).orders, decision)
+    assert seen_early["carrier"].isna().all()
+    assert seen_early["carrier_rto_rate_prior"].isna().all()
+    # After the assignment the carrier is a fact (so the equality above is not vacuous).
+    seen_later = evidence_as_of(
+        validate_orders(after_dispatch).orders, placed + pd.Timedelta(days=1, hours=1)
+    )
+    assert seen_later["carrier"].iloc[0] == riskiest["carrier"]
+    assert seen_later["carrier_rto_rate_prior"].iloc[0] == riskiest["carrier_rto_rate_prior"]
+
+
+def test_a_carrier_without_an_assignment_moment_is_never_seen(orders) -> None:
+    frame = orders.head(200).copy()
+    frame["carrier_assigned_at"] = pd.NaT
+    frame = validate_orders(frame).orders
+    assert frame["carrier"].notna().all()
+    late = evidence_as_of(frame, frame["placed_at"] + pd.Timedelta(days=30))
+    assert late["carrier"].isna().all() and late["carrier_rto_rate_prior"].isna().all()

@@ -10,12 +10,14 @@ import pandas as pd
 import pytest
 from synthetic_world import World, make_orders
 
+from ml import evidence as ev
 from ml.baseline import DEFAULT_PATH, baseline_model, load_baseline_scorecard
 from ml.evidence import evidence_as_of
 from ml.features import validate_orders
 from ml.order_scoring import score_orders
 from ml.points_table import BASE_SIGNAL, PointsTableError
 from ml.score_scaling import ScoreScaling
+from ml.scorecard_signals import LEARNED_SIGNALS
 from ml.training import train_lead_score
 
 
@@ -121,3 +123,42 @@ def test_baseline_points_are_read_from_the_analysts_file(tmp_path, orders) -> No
     path.write_text(edited.replace("signal: fraud_flagged", "signal: fraud_score"))
     with pytest.raises(PointsTableError, match="fraud_score"):
         load_baseline_scorecard(path)
+
+
+def test_form_and_page_timings_are_free_bins_and_bots_lose_points(trained) -> None:
+    """Form completion and time on page are binned without an imposed direction (the
+    effect is not monotonic); bots, who fill the form in seconds, lose points for it."""
+    signals = {s.name: s for s in LEARNED_SIGNALS}
+    for name in ("form_completion", "time_on_page"):
+        assert signals[name].expected_order == ()
+        assert name not in trained.model.binner.dropped
+    table = trained.model.points.set_index(["signal", "bin"])["points"]
+    assert table[("form_completion", "< 8 s")] < table[("form_completion", "20 s–1 min")] - 10
+    # Readable bins: durations in seconds and minutes, and the order's own "no signal".
+    assert set(table["form_completion"].index) >= {"< 8 s", "8–20 s", "20 s–1 min", "no signal"}
+
+
+def test_orders_sharing_an_address_with_other_phones_lose_points(trained) -> None:
+    table = trained.model.points.set_index(["signal", "bin"])["points"]
+    shared = table["shared_address_recent_orders"]
+    assert shared["0"] == 0.0
+    # The more other phones at the address, the more points lost (rings mix with the
+    # odd family in the 1–2 bin of the synthetic world).
+    assert shared["0"] > shared["1–2"] > shared["3+"]
+    assert shared["3+"] < -15
+
+
+def test_the_landing_page_bins_are_cut_where_the_rules_say() -> None:
+    frame = pd.DataFrame(
+        {"seconds": [3.0, 8.0, 19.9, 45.0, 61.0, 200.0, np.nan]},
+    )
+    labels = ev._duration_bins(frame["seconds"], ev.DEFAULT_RULES.form_completion_edges_s)
+    assert list(labels) == [
+        "< 8 s",
+        "8–20 s",
+        "8–20 s",
+        "20 s–1 min",
+        "1–3 min",
+        "≥ 3 min",
+        "no signal",
+    ]

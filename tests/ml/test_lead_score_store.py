@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import skops.io as sio
 
+from ml.baseline import baseline_model
 from ml.cli import main
 from ml.local_model_store import LocalModelStore
 from ml.model_lifecycle import (
@@ -16,10 +17,13 @@ from ml.model_lifecycle import (
     gate_promotion,
     promote_if_approved,
     score_with_approved,
+    train_and_store,
 )
 from ml.model_store import ModelStoreError, PromotionRefused
+from ml.order_scoring import score_orders
 from ml.promotion import PromotionDecision
 from ml.store_resource import ModelStoreResource
+from ml.training import config_fingerprint
 
 
 class NotAModel:
@@ -110,11 +114,12 @@ def test_promote_rollback_round_trip(tmp_path, trained, orders, report, config) 
     ]
 
 
-def test_cli_lists_shows_promotes_and_rolls_back(tmp_path, trained, capsys) -> None:
+def test_cli_lists_shows_promotes_and_rolls_back(tmp_path, trained, report, capsys) -> None:
     store = LocalModelStore(tmp_path)
     for version in ("v1", "v2"):
         store.save(_copy_as(trained.model, version))
         _approve(store, version)
+    store.save_evaluation("v1", report)
     base = ["--store", str(tmp_path)]
 
     assert main([*base, "promote", "v1"]) == 0
@@ -122,7 +127,14 @@ def test_cli_lists_shows_promotes_and_rolls_back(tmp_path, trained, capsys) -> N
     capsys.readouterr()
     assert main([*base, "list"]) == 0
     listing = capsys.readouterr().out.splitlines()
-    assert listing[0].startswith("  v1") and listing[1].startswith("* v2")
+    assert listing[0].startswith("  v1") and listing[2].startswith("* v2")
+    # Each version shows its held-out metrics (or that it has none yet).
+    candidate = report.metrics_of("candidate")
+    assert f"AUC {candidate['auc']:.3f}" in listing[1]
+    assert f"ECE {candidate['ece']:.3f}" in listing[1]
+    assert f"profit/order {candidate['profit_per_order']:.2f} MAD" in listing[1]
+    assert f"baseline AUC {report.metrics_of('baseline')['auc']:.3f}" in listing[1]
+    assert listing[3].strip() == "no evaluation yet"
 
     assert main([*base, "show", "v1"]) == 0
     shown = capsys.readouterr().out
@@ -169,3 +181,55 @@ def test_lifecycle_evaluates_a_stored_version_against_the_approved_one(
     assert decision.approved and store.approved_version() == "v2"
     assert store.card("v2")["evaluation"]["orders"] == evaluated.orders
     assert store.decision("v2")["approved"] is True
+
+
+def test_retraining_on_unchanged_data_reuses_the_version(tmp_path, orders, quick_config) -> None:
+    store = LocalModelStore(tmp_path)
+    first = train_and_store(orders, store, quick_config)
+    again = train_and_store(orders.sample(frac=1.0, random_state=3), store, quick_config)
+    assert not first.reused and again.reused
+    assert again.model.version == first.model.version
+    assert store.versions() == [first.model.version]
+    card = store.card(first.model.version)
+    assert card["config_fingerprint"] == config_fingerprint(quick_config)
+    # New evidence on one order is new data; a changed configuration is a new recipe.
+    changed = orders.copy()
+    changed.loc[changed.index[-1], "order_total"] += 1
+    assert train_and_store(changed, store, quick_config).reused is False
+    retuned = quick_config.model_copy(
+        update={"scorecard": quick_config.scorecard.model_copy(update={"regularization_c": 0.5})}
+    )
+    assert train_and_store(orders, store, retuned).reused is False
+    assert len(store.versions()) == 3
+
+
+def test_scores_carry_the_baseline_score_and_band_beside_the_model(
+    tmp_path, trained, orders
+) -> None:
+    store = LocalModelStore(tmp_path)
+    store.save(trained.model)
+    _approve(store, trained.model.version)
+    store.promote(trained.model.version)
+    sample = orders.tail(200)
+    as_of = sample["placed_at"] + pd.Timedelta(hours=3)
+    scores = score_with_approved(sample, store, as_of=as_of).scores
+    reference = score_orders(baseline_model(trained.model.scaling), sample, as_of=as_of).scores
+    assert set(scores["model_version"]) == {trained.model.version}
+    np.testing.assert_array_equal(scores["baseline_score"], reference["score"])
+    np.testing.assert_array_equal(scores["baseline_band"], reference["band"])
+    np.testing.assert_allclose(scores["baseline_rto_probability"], reference["rto_probability"])
+    # The two disagree somewhere, or storing both would be pointless.
+    assert (scores["band"] != scores["baseline_band"]).any()
+
+
+def test_evaluation_metrics_are_numeric_metadata_per_contender(report) -> None:
+    import dagster as dg
+
+    from orchestration.defs.lead_score.assets import evaluation_plot_metadata
+
+    metadata = evaluation_plot_metadata(report)
+    for contender in ("candidate", "baseline"):
+        for metric in ("auc", "brier", "ece", "profit_per_order"):
+            value = metadata[f"{contender}/{metric}"]
+            assert isinstance(value, dg.FloatMetadataValue)
+            assert value.value == pytest.approx(report.metrics_of(contender)[metric])

@@ -223,8 +223,14 @@ def test_the_ml_contract_columns_are_all_there_and_open_orders_have_no_outcome(c
         for row in conn.execute("select distinct outcome from marts.order_rto_history").fetchall()
     }
     assert outcomes == {"delivered", "returned", "cancelled", None}
+    # Open = no outcome and not stale (the marts' open_order_stale_after_days rule).
     assert _one(
-        conn, "select count(*) from marts.order_rto_history where (outcome is null) != is_open"
+        conn,
+        "select count(*) from marts.order_rto_history "
+        "where (outcome is null and not is_stale_open) != is_open",
+    ) == (0,)
+    assert _one(
+        conn, "select count(*) from marts.order_rto_history where is_stale_open and is_open"
     ) == (0,)
 
 

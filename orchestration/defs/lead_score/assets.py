@@ -18,6 +18,7 @@ from dagster_dbt import get_asset_key_for_model
 
 from common.marts import DuckDBMartReader, MartError
 from ml.config import load_lead_score_config
+from ml.drift import drift_report
 from ml.evaluation import EvaluationReport
 from ml.features import ORDER_HISTORY_MART
 from ml.markdown_tables import markdown_table
@@ -97,10 +98,15 @@ def lead_score_model(
         orders, model_store.get_store(), load_lead_score_config(), cutoff=cutoff
     )
     model = result.model
+    if result.reused:
+        context.log.info(
+            f"Same data and configuration as {model.version}: reusing it, no new version"
+        )
     return dg.Output(
         model.version,
         metadata={
             "version": model.version,
+            "reused_existing_version": result.reused,
             "points_table": dg.MetadataValue.md(markdown_table(model.points)),
             "bands": dg.MetadataValue.json(model.bands.as_dict()),
             "time_splits": dg.MetadataValue.json(result.splits.as_dict()),
@@ -139,9 +145,27 @@ def lead_score_evaluation(
             "report": dg.MetadataValue.md(report.to_markdown()),
             "charts": dg.MetadataValue.md(_png_markdown(report.charts)),
             "metrics": dg.MetadataValue.md(markdown_table(report.metrics)),
+            **evaluation_plot_metadata(report),
         }
     )
     return report
+
+
+# The figures the UI's Plots tab charts across materializations, per contender.
+PLOTTED_METRICS = ("auc", "brier", "ece", "ece_low", "ece_high", "log_loss", "profit_per_order")
+
+
+def evaluation_plot_metadata(report: EvaluationReport) -> dict[str, dg.MetadataValue]:
+    """``<contender>/<metric>`` as numeric metadata (NaN left out: it cannot be charted)."""
+    values: dict[str, dg.MetadataValue] = {}
+    for row in report.metrics.to_dict("records"):
+        for metric in PLOTTED_METRICS:
+            value = row.get(metric)
+            if value is not None and pd.notna(value):
+                values[f"{row['contender']}/{metric}"] = dg.MetadataValue.float(float(value))
+    values["test_rto_rate"] = dg.MetadataValue.float(float(report.rto_rate))
+    values["test_orders"] = dg.MetadataValue.int(int(report.orders))
+    return values
 
 
 @dg.asset_check(
@@ -218,9 +242,12 @@ def lead_score_approved_version(
     group_name=LEAD_SCORE_GROUP,
     kinds={"duckdb", "python"},
     description=(
-        "Scores every open order with the approved lead-score version (the rule-based "
-        "baseline until one is approved): RTO probability, score, band (confirm / review / "
-        "hold) and the top positive and negative signals behind it. Replaces `ml.order_scores`."
+        "Scores every live open order (`is_open`: not stale by the marts' "
+        "`open_order_stale_after_days` rule) with the approved lead-score version (the "
+        "rule-based baseline until one is approved): RTO probability, score, band (confirm / "
+        "review / hold) and the top positive and negative signals behind it, with the "
+        "rule-based baseline's score and band beside them for comparison. Replaces "
+        "`ml.order_scores`."
     ),
 )
 def order_scores(
@@ -266,6 +293,45 @@ def order_scores(
                 else "No open order."
             ),
         }
+    )
+
+
+@dg.asset_check(
+    asset=lead_score_approved_version,
+    name="approved_version_has_not_drifted",
+    description=(
+        "Compares the approved version's decision-time RTO probabilities with the realised "
+        "RTO of the orders placed after its calibration window that have resolved since, per "
+        "platform, carrier and band. Warns when a group of at least `drift.min_orders` "
+        "orders is more than `drift.tolerance` away (ml/lead_score_config.yaml): retraining "
+        "is due on evidence, not on habit."
+    ),
+)
+def approved_version_has_not_drifted(
+    warehouse: WarehouseResource, model_store: ModelStoreResource
+) -> dg.AssetCheckResult:
+    store = model_store.get_store()
+    model = store.load_approved()
+    if model is None:
+        return dg.AssetCheckResult(
+            passed=True, description="No approved version: the rule baseline scores orders."
+        )
+    report = drift_report(model, _order_frame(warehouse), load_lead_score_config().drift)
+    gaps = {
+        f"gap/{row.dimension}/{row.value}": dg.MetadataValue.float(float(row.gap))
+        for row in report.groups.itertuples()
+    }
+    return dg.AssetCheckResult(
+        passed=report.drifted.empty,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=report.summary(),
+        metadata={
+            "version": model.version,
+            "groups": dg.MetadataValue.md(markdown_table(report.groups))
+            if len(report.groups)
+            else "none yet",
+            **gaps,
+        },
     )
 
 

@@ -2,7 +2,7 @@
     first that holds wins, so every customer gets exactly one stage:
       1. problematic_high_risk  rto_rate ≥ lifecycle_high_risk_min_rto_rate over at least
                                 lifecycle_high_risk_min_resolved_orders delivered+returned
-                                orders, or refusals ≥ lifecycle_high_risk_min_refusals, or
+                                orders, or refused orders ≥ lifecycle_high_risk_min_refusals, or
                                 cancelled/unreachable orders ≥ lifecycle_high_risk_min_cancellations
                                 (first: a risky customer must not be treated as a VIP)
       2. new_pre_confirmation   no delivered order, and an open order or an order placed
@@ -40,6 +40,9 @@ measured as (
         customers.orders_open,
         customers.orders_unconfirmed,
         customers.refusals,
+        -- Refused *orders*, not attempts: one parcel refused at two attempts is one refusal
+        -- of the customer, not yet a pattern.
+        customers.orders_refused,
         customers.delivered_revenue,
         customers.orders_delivered + customers.orders_returned as orders_resolved,
         {{ safe_ratio('customers.orders_returned', 'customers.orders_delivered + customers.orders_returned') }}
@@ -60,7 +63,7 @@ staged as (
         case
             when orders_resolved >= {{ var('lifecycle_high_risk_min_resolved_orders') }}
                 and rto_rate >= {{ var('lifecycle_high_risk_min_rto_rate') }} then 'high_rto_rate'
-            when refusals >= {{ var('lifecycle_high_risk_min_refusals') }} then 'repeated_refusals'
+            when orders_refused >= {{ var('lifecycle_high_risk_min_refusals') }} then 'repeated_refusals'
             when orders_unconfirmed >= {{ var('lifecycle_high_risk_min_cancellations') }} then 'frequent_cancellations'
             when orders_delivered = 0 and orders_open > 0 then 'first_order_open'
             when orders_delivered = 0 and days_since_last_order <= {{ var('lifecycle_new_window_days') }}
@@ -120,6 +123,7 @@ final as (
         staged.orders_open,
         staged.orders_unconfirmed,
         staged.refusals,
+        staged.orders_refused,
         staged.delivered_revenue,
         staged.rto_rate,
         staged.days_since_last_order,

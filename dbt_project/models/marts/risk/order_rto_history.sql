@@ -8,6 +8,12 @@ orders as (
     select * from {{ ref('int_orders') }}
 ),
 
+orders_as_of as (
+    -- The marts' staleness rule (`open_order_stale_after_days`), read from the one model
+    -- that applies it, so a dead lead is not "open" here either.
+    select order_ref, is_stale_open from {{ ref('int_orders_as_of') }}
+),
+
 prior_history as (
     select * from {{ ref('int_order_prior_history') }}
 ),
@@ -18,6 +24,14 @@ contact_signals as (
 
 fraud_flags as (
     select * from {{ ref('int_order_fraud_flags') }}
+),
+
+shared_addresses as (
+    select * from {{ ref('int_order_shared_addresses') }}
+),
+
+carrier_assignments as (
+    select * from {{ ref('int_order_carrier_assignments') }}
 ),
 
 lead_signals as (
@@ -32,6 +46,9 @@ ranked_lead_signals as (
         scroll_depth_pct,
         products_viewed,
         form_completion_s,
+        visits,
+        ad_creative,
+        device,
         row_number() over (partition by order_ref order by submitted_at desc, session_id desc) as recency_rank
     from lead_signals
 ),
@@ -48,12 +65,16 @@ final as (
         orders.platform,
         orders.payment_method,
         orders.carrier,
+        carrier_assignments.carrier_assigned_at,
         orders.city,
         orders.placed_at,
         orders.resolved_at,
         -- int_orders says 'open' for an order still under way; the ML contract says null.
         case when orders.outcome != 'open' then orders.outcome end as outcome,
-        orders.outcome = 'open' as is_open,
+        -- Live orders only: an open order with no news for `open_order_stale_after_days` is
+        -- dead (never scored, never decided), as in customer_360 and the segments.
+        orders.outcome = 'open' and not coalesce(orders_as_of.is_stale_open, false) as is_open,
+        coalesce(orders_as_of.is_stale_open, false) as is_stale_open,
         orders.order_status,
         orders.total_amount as order_total,
         prior_history.customer_past_orders = 0 as is_first_order,
@@ -63,6 +84,10 @@ final as (
         order_lead_signals.scroll_depth_pct,
         order_lead_signals.products_viewed,
         order_lead_signals.form_completion_s,
+        order_lead_signals.visits,
+        order_lead_signals.ad_creative,
+        order_lead_signals.device,
+        shared_addresses.shared_address_recent_orders,
         contact_signals.confirmation_sent_at,
         contact_signals.whatsapp_confirmed_at,
         contact_signals.whatsapp_cancelled_at,
@@ -100,6 +125,9 @@ final as (
     inner join contact_signals on orders.order_ref = contact_signals.order_ref
     inner join fraud_flags on orders.order_ref = fraud_flags.order_ref
     left join order_lead_signals on orders.order_ref = order_lead_signals.order_ref
+    left join orders_as_of on orders.order_ref = orders_as_of.order_ref
+    left join carrier_assignments on orders.order_ref = carrier_assignments.order_ref
+    left join shared_addresses on orders.order_ref = shared_addresses.order_ref
 )
 
 select * from final
