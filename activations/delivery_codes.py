@@ -11,8 +11,9 @@
   text inside the 24 h window, the template outside it (the rule in one place:
   ``activations.rules``).
 
-Telling the carrier that a code is required needs a carrier API cod360 does not
-have yet.
+Telling the carrier that a code is required is ``connectors.carriers.instructions``
+(EcoTrack's remark field; Yalidine / Guepex have no such field and are reported as
+unsupported), recorded per parcel in its own operational store (docs/carriers.md).
 """
 
 from __future__ import annotations
