@@ -261,7 +261,12 @@ def run_fuzz(
 
 def _dbt_build(warehouse: Path) -> int:
     from common.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
+    from common.warehouse import connect
+    from connectors.phones import default_phone_region, refresh_phone_numbers
 
+    # As the product runs it: the phone dimension (asset raw/phone_numbers) before dbt.
+    with connect(warehouse) as conn:
+        refresh_phone_numbers(conn, default_phone_region())
     env = {**os.environ, "COD360_WAREHOUSE": str(warehouse)}
     with tempfile.TemporaryDirectory() as target:
         completed = subprocess.run(

@@ -27,6 +27,28 @@ def prepare_manifest() -> None:
     cod360_dbt_project.preparer.prepare(cod360_dbt_project)
 
 
-if not cod360_dbt_project.manifest_path.exists():
-    # A fresh clone has no manifest yet: parse once rather than fail to load.
+# Files whose change changes the manifest (segments/ is compiled into the segment models).
+_PROJECT_FOLDERS = ("models", "macros", "seeds", "tests", "snapshots", "analyses", "segments")
+_PROJECT_FILES = ("dbt_project.yml", "packages.yml", "selectors.yml", "profiles.yml")
+
+
+def manifest_is_stale() -> bool:
+    """Whether target/manifest.json is missing or older than a file of the project.
+
+    The dbt assets read the manifest when their module is imported: one older than the
+    project (a fresh clone, a `git pull`, an edited model) would make dbt run models the
+    assets do not know, and the run fail on an unknown node.
+    """
+    manifest = cod360_dbt_project.manifest_path
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime_ns
+    files = [DBT_PROJECT_DIR / name for name in _PROJECT_FILES]
+    for folder in _PROJECT_FOLDERS:
+        files.extend((DBT_PROJECT_DIR / folder).rglob("*"))
+    return any(path.is_file() and path.stat().st_mtime_ns > built for path in files)
+
+
+if manifest_is_stale():
+    # Parse once (a few seconds) rather than load definitions from a stale manifest.
     prepare_manifest()

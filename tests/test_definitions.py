@@ -278,3 +278,18 @@ def test_cod360_run_new_with_nothing_new_does_nothing(data_dir: Path, capsys):
     assert main(["run", "--new"]) == 0
     assert "Nothing new" in capsys.readouterr().out
     assert not (data_dir / "warehouse.duckdb").exists()
+
+
+def test_a_manifest_older_than_the_project_is_seen_as_stale():
+    """Definitions loaded from a stale manifest would fail on the models it lacks."""
+    from orchestration.dbt_project import cod360_dbt_project, manifest_is_stale, prepare_manifest
+
+    prepare_manifest()
+    assert not manifest_is_stale()
+    manifest = cod360_dbt_project.manifest_path
+    stat = manifest.stat()
+    try:
+        os.utime(manifest, ns=(stat.st_atime_ns, 10**18))  # 2001: before every model file
+        assert manifest_is_stale()
+    finally:
+        os.utime(manifest, ns=(stat.st_atime_ns, stat.st_mtime_ns))
