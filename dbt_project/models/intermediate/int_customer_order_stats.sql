@@ -41,25 +41,25 @@ open_statuses as (
 ),
 
 platform_lists as (
-    select customer_phone, {{ dbt.listagg('platform', "','", 'order by platform') }} as platforms_seen
+    select customer_phone, {{ sorted_listagg('platform', ',') }} as platforms_seen
     from platforms
     group by customer_phone
 ),
 
 city_lists as (
-    select customer_phone, {{ dbt.listagg('city', "','", 'order by city') }} as cities_seen
+    select customer_phone, {{ sorted_listagg('city', ',') }} as cities_seen
     from cities
     group by customer_phone
 ),
 
 payment_method_lists as (
-    select customer_phone, {{ dbt.listagg('payment_method', "','", 'order by payment_method') }} as payment_methods_seen
+    select customer_phone, {{ sorted_listagg('payment_method', ',') }} as payment_methods_seen
     from payment_methods
     group by customer_phone
 ),
 
 open_status_lists as (
-    select customer_phone, {{ dbt.listagg('order_status', "','", 'order by order_status') }} as open_order_statuses
+    select customer_phone, {{ sorted_listagg('order_status', ',') }} as open_order_statuses
     from open_statuses
     group by customer_phone
 ),
