@@ -76,6 +76,11 @@ def test_no_duckdb_only_sql(path: Path):
     assert not found, f"{path.name}: " + "; ".join(found)
 
 
+def test_no_python_models():
+    """dbt Python models run on dbt-duckdb and Databricks only, not on Spark."""
+    assert sorted(p.name for p in (DBT_PROJECT_DIR / "models").rglob("*.py")) == []
+
+
 def test_seeds_and_contracts_use_portable_types():
     """`varchar` is DuckDB's name; Spark knows `string` only (and DuckDB reads it too)."""
     offenders = [
