@@ -73,7 +73,7 @@ final as (
         {{ safe_ratio('customers.delivered_revenue', 'customers.orders_delivered') }} as delivered_aov,
         {{ safe_ratio('customers.orders_returned', 'customers.orders_delivered + customers.orders_returned') }}
             as rto_rate,
-        customers.refusals,
+        cast(customers.refusals as bigint) as refusals,
         customers.orders_refused,
         customers.first_delivered_at,
         customers.last_delivered_at,
