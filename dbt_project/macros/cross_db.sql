@@ -4,7 +4,16 @@
 {#- A share: numerator / denominator as a decimal number, null when the denominator is 0.
     `1.0 *` avoids integer division on engines that truncate (Postgres, Redshift). -#}
 {% macro safe_ratio(numerator, denominator) -%}
+    {{ return(adapter.dispatch('safe_ratio', 'cod360')(numerator, denominator)) }}
+{%- endmacro %}
+
+{% macro default__safe_ratio(numerator, denominator) -%}
     ((1.0 * ({{ numerator }})) / nullif({{ denominator }}, 0))
+{%- endmacro %}
+
+{#- Spark types 1.0 as a decimal and divides decimals at 6 places: a double, as DuckDB. -#}
+{% macro spark__safe_ratio(numerator, denominator) -%}
+    (cast({{ numerator }} as double) / nullif({{ denominator }}, 0))
 {%- endmacro %}
 
 {#- The median of a column, as an aggregate. -#}

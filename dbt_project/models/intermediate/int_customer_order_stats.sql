@@ -82,7 +82,10 @@ order_counts as (
         count(case when payment_method = 'cod' then 1 end) as orders_cod,
         sum(refusals) as refusals,
         count(case when refusals > 0 then 1 end) as orders_refused,
-        coalesce(sum(case when outcome = 'delivered' then total_amount end), 0) as delivered_revenue,
+        -- decimal(38, 2) on every engine (Spark sums decimal(12, 2) as decimal(22, 2)).
+        cast(
+            coalesce(sum(case when outcome = 'delivered' then total_amount end), 0) as decimal(38, 2)
+        ) as delivered_revenue,
         min(delivered_at) as first_delivered_at,
         max(delivered_at) as last_delivered_at,
         max(returned_at) as last_returned_at,
