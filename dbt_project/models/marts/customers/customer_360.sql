@@ -96,7 +96,7 @@ final as (
         lifecycle.lifecycle_stage,
         lifecycle.stage_reason as lifecycle_stage_reason,
         rfm.has_delivered_order,
-        rfm.recency_days,
+        cast(rfm.recency_days as bigint) as recency_days,  -- Spark datediff is int
         rfm.recency_score,
         rfm.frequency_score,
         rfm.monetary_score,
