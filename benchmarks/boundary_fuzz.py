@@ -260,6 +260,7 @@ def run_fuzz(
 
 
 def _dbt_build(warehouse: Path) -> int:
+    from common.segments import dbt_vars_args
     from common.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
     from common.warehouse import connect
     from connectors.phones import default_phone_region, refresh_phone_numbers
@@ -268,10 +269,12 @@ def _dbt_build(warehouse: Path) -> int:
     with connect(warehouse) as conn:
         refresh_phone_numbers(conn, default_phone_region())
     env = {**os.environ, "COD360_WAREHOUSE": str(warehouse)}
+    # The segment files are compiled before dbt, as the orchestration does.
+    segment_vars = dbt_vars_args(env, DBT_PROJECT_DIR)
     with tempfile.TemporaryDirectory() as target:
         completed = subprocess.run(
             [DBT_EXECUTABLE, "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-             str(DBT_PROJECT_DIR), "--target-path", target, "--log-path", target],
+             str(DBT_PROJECT_DIR), "--target-path", target, "--log-path", target, *segment_vars],
             env=env, capture_output=True, text=True,
         )  # fmt: skip
     # dbt's own summary lines (and any failure), not its whole log.

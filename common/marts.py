@@ -8,8 +8,8 @@ staging or intermediate models cannot break a Python consumer silently.
 
 :class:`MartReader` is the engine-neutral interface (read a whole mart into a frame);
 :class:`DuckDBMartReader` implements it with a short-lived connection to the warehouse
-file. A Spark implementation would resolve the same :class:`Mart` and read it with its
-own session. Code that already holds a DuckDB connection (activations join marts with
+file, :class:`SparkMartReader` with a SparkSession (the ``spark`` extra) on the catalog
+dbt-spark built the marts in: the same :class:`Mart`, quoted for Spark. Code that already holds a DuckDB connection (activations join marts with
 their own tables in one transaction) uses :func:`mart` and :func:`mart_exists`.
 """
 
@@ -207,3 +207,39 @@ class DuckDBMartReader(MartReader):
             if not mart_exists(conn, target):
                 raise MartError(f"mart {model!r} is not built yet: run the dbt models first")
             return conn.execute(sql, list(params)).df()
+
+
+def _spark_quote(identifier: str) -> str:
+    return "`" + identifier.replace("`", "``") + "`"
+
+
+class SparkMartReader(MartReader):
+    """Reads marts through a SparkSession (pyspark) on the catalog dbt-spark built them in.
+
+    The session is the caller's (local mode with the project's metastore, or a cluster's);
+    ``where`` uses Spark SQL with ``?`` parameters, as :meth:`MartReader.read` promises.
+    """
+
+    def __init__(self, spark: Any, manifest: DbtManifest | None = None) -> None:
+        super().__init__(manifest)
+        self.spark = spark
+
+    def relation(self, model: str) -> str:
+        """The mart's ```schema`.`identifier``` for Spark SQL."""
+        target = self.mart(model)
+        return f"{_spark_quote(target.schema)}.{_spark_quote(target.identifier)}"
+
+    def exists(self, model: str) -> bool:
+        target = self.mart(model)
+        return bool(self.spark.catalog.tableExists(target.identifier, target.schema))
+
+    def read(
+        self, model: str, *, where: str | None = None, params: Sequence[object] = ()
+    ) -> pd.DataFrame:
+        target = self.mart(model)
+        if not self.exists(model):
+            raise MartError(f"mart {model!r} is not built yet: run the dbt models first")
+        columns = ", ".join(_spark_quote(name) for name in target.columns) or "*"
+        sql = f"select {columns} from {self.relation(model)}" + (f" where {where}" if where else "")
+        frame = self.spark.sql(sql, args=list(params)) if params else self.spark.sql(sql)
+        return frame.toPandas()

@@ -3,10 +3,13 @@ SQL condition.
 
 Every file is validated: an unknown field, a wrong type or an unknown value is reported
 with the file and the field, for every bad file at once (:class:`SegmentFileError`).
-Filters become one SQL condition over ``segment_customer_base`` (``where_sql``). The dbt
-Python model ``segment_definitions`` calls :func:`load_segments`; this module is plain
-Python (dbt-duckdb runs Python models in dbt's own interpreter, where the installed
-cod360 packages import), so it is tested without dbt.
+Filters become one SQL condition over ``segment_customer_base`` (``where_sql``).
+
+The compiled segments reach dbt as the dbt var ``cod360_segments`` (:func:`dbt_vars`,
+or ``python -m common.segments`` for a hand-run ``dbt build --vars "$(...)"``), which the
+SQL models ``segment_definitions`` and ``segment_evaluation`` render: plain SQL that
+every engine runs (dbt Python models run on dbt-duckdb and Databricks only). The
+vocabulary of the list filters comes from the seed files themselves.
 
 The folder is, in order: the ``COD360_SEGMENTS_DIR`` environment variable; the
 ``segments`` folder of the dbt project, i.e. beside the ``dbt_project.yml`` of dbt's
@@ -16,8 +19,12 @@ has one (where dbt itself looks); ``dbt_project/segments`` under the working dir
 
 from __future__ import annotations
 
+import csv
+import json
 import math
+import os
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -343,3 +350,78 @@ def load_segments(
             "invalid segment file(s), see segments/README.md:\n  " + "\n  ".join(problems)
         )
     return segments
+
+
+# --------------------------------------------------------------------------- dbt
+
+# The dbt var the segment models read (a list of rows of segment_definitions).
+DBT_VAR = "cod360_segments"
+
+
+def seed_vocabulary(project_dir: Path) -> dict[str, tuple[str, ...]]:
+    """The values the list filters accept, from the fixed lists and the seed files (the
+    same rows dbt loads as reference.lifecycle_stages and reference.rfm_segment_map)."""
+
+    def column(seed: str, name: str) -> list[str]:
+        with (project_dir / "seeds" / f"{seed}.csv").open(encoding="utf-8", newline="") as f:
+            return [row[name] for row in csv.DictReader(f)]
+
+    return {
+        "platforms": PLATFORMS,
+        "payment_methods": PAYMENT_METHODS,
+        "order_statuses": OPEN_ORDER_STATUSES,
+        "lifecycle_stages": tuple(sorted(set(column("lifecycle_stages", "stage_code")))),
+        "rfm_segments": (
+            *sorted(set(column("rfm_segment_map", "rfm_segment"))),
+            NO_DELIVERED_ORDER,
+            POTENTIAL_REFUSERS,
+        ),
+    }
+
+
+def dbt_vars(env=None, project_dir: str | Path | None = None, cwd: str | None = None) -> dict:
+    """``{"cod360_segments": [...]}``: every segment file validated and compiled, as the
+    rows of segment_definitions (pass it to dbt with ``--vars``). A bad file raises
+    :class:`SegmentFileError` naming the file and the field, before dbt starts."""
+    env = os.environ if env is None else env
+    cwd = cwd or os.getcwd()
+    folder = resolve_segments_dir(env, str(project_dir) if project_dir else None, cwd)
+    found = Path(project_dir) if project_dir else find_project_dir(cwd)
+    if found is None:
+        from common.settings import DBT_PROJECT_DIR
+
+        found = DBT_PROJECT_DIR
+    rows = [
+        {
+            "segment_name": s.name,
+            "label": s.label,
+            "description": s.description,
+            "source_file": s.source_file,
+            "filters_json": json.dumps(s.filters, sort_keys=True, ensure_ascii=False),
+            "sql_condition": s.sql,
+            "where_sql": s.where_sql,
+        }
+        for s in load_segments(folder, seed_vocabulary(found))
+    ]
+    return {DBT_VAR: rows}
+
+
+def dbt_vars_args(
+    env=None, project_dir: str | Path | None = None, cwd: str | None = None
+) -> list[str]:
+    """The ``--vars`` arguments of a dbt invocation that builds the segment models."""
+    return ["--vars", json.dumps(dbt_vars(env, project_dir, cwd), ensure_ascii=False)]
+
+
+def main() -> int:
+    """``python -m common.segments``: print the dbt vars, for ``dbt build --vars "$(…)"``."""
+    try:
+        print(json.dumps(dbt_vars(), ensure_ascii=False))
+    except SegmentFileError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

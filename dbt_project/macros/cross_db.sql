@@ -4,7 +4,16 @@
 {#- A share: numerator / denominator as a decimal number, null when the denominator is 0.
     `1.0 *` avoids integer division on engines that truncate (Postgres, Redshift). -#}
 {% macro safe_ratio(numerator, denominator) -%}
+    {{ return(adapter.dispatch('safe_ratio', 'cod360')(numerator, denominator)) }}
+{%- endmacro %}
+
+{% macro default__safe_ratio(numerator, denominator) -%}
     ((1.0 * ({{ numerator }})) / nullif({{ denominator }}, 0))
+{%- endmacro %}
+
+{#- Spark types 1.0 as a decimal and divides decimals at 6 places: a double, as DuckDB. -#}
+{% macro spark__safe_ratio(numerator, denominator) -%}
+    (cast({{ numerator }} as double) / nullif({{ denominator }}, 0))
 {%- endmacro %}
 
 {#- The median of a column, as an aggregate. -#}
@@ -29,47 +38,117 @@
     percentile({{ expr }}, 0.5)
 {%- endmacro %}
 
-{#- A scalar of a JSON document as text, by JSON path (`$.a.b`); null when absent. JSON
-    has no dbt cross-database macro, so the project brings its own. -#}
-{% macro json_text(json_expr, path) -%}
-    {{ return(adapter.dispatch('json_text', 'cod360')(json_expr, path)) }}
-{%- endmacro %}
-
-{% macro default__json_text(json_expr, path) -%}
-    json_value({{ json_expr }}, '{{ path }}')
-{%- endmacro %}
-
-{% macro duckdb__json_text(json_expr, path) -%}
-    ({{ json_expr }} ->> '{{ path }}')
-{%- endmacro %}
-
-{% macro spark__json_text(json_expr, path) -%}
-    get_json_object({{ json_expr }}, '{{ path }}')
-{%- endmacro %}
-
-{#- The sum of one integer field over the objects of a JSON array (`$.line_items`,
-    `quantity`): 0 when the array is absent or empty. -#}
-{% macro json_array_sum(json_expr, array_path, field) -%}
-    {{ return(adapter.dispatch('json_array_sum', 'cod360')(json_expr, array_path, field)) }}
-{%- endmacro %}
-
-{% macro duckdb__json_array_sum(json_expr, array_path, field) -%}
-    coalesce(list_sum(list_transform(
-        cast({{ json_expr }} -> '{{ array_path }}' as json[]),
-        lambda item: cast(item ->> '$.{{ field }}' as integer)
-    )), 0)
-{%- endmacro %}
-
-{% macro spark__json_array_sum(json_expr, array_path, field) -%}
-    coalesce(aggregate(
-        from_json(get_json_object({{ json_expr }}, '{{ array_path }}'), 'array<struct<{{ field }}:int>>'),
-        0,
-        (total, item) -> total + coalesce(item.{{ field }}, 0)
-    ), 0)
-{%- endmacro %}
-
 {#- Whether a comma-separated tag list (Shopify REST `tags`: "cod-confirmed, vip")
     holds `tag`; plain string functions, the same on every engine. -#}
 {% macro tag_listed(tags_expr, tag) -%}
     (',' || replace(coalesce({{ tags_expr }}, ''), ' ', '') || ',') like '%,{{ tag }},%'
+{%- endmacro %}
+
+{#- The rows of `relation` (a relation or CTE name) that come first in their key: one row
+    per `partition_by`, the first by `order_by`. A row_number() subquery, which every
+    engine runs (DuckDB's QUALIFY is shorter, but Spark 3.5 rejects it). `columns` lists
+    the columns to keep (Spark 3.5 has no `select * exclude`); without it the rank comes
+    along as the extra column `row_rank_in_key`. -#}
+{% macro deduplicate_first(relation, partition_by, order_by, columns=none) -%}
+    select {% if columns %}{{ columns | join(', ') }}{% else %}*{% endif %}
+    from (
+        select
+            {{ relation }}.*,
+            row_number() over (partition by {{ partition_by }} order by {{ order_by }}) as row_rank_in_key
+        from {{ relation }}
+    ) as ranked
+    where row_rank_in_key = 1
+{%- endmacro %}
+
+{#- A group's values of a column joined by `delimiter`, in sorted order, so the text is the
+    same on every engine (dbt.listagg ignores its order on Spark). -#}
+{% macro sorted_listagg(expr, delimiter) -%}
+    {{ return(adapter.dispatch('sorted_listagg', 'cod360')(expr, delimiter)) }}
+{%- endmacro %}
+
+{% macro default__sorted_listagg(expr, delimiter) -%}
+    {{ dbt.listagg(expr, "'" ~ delimiter ~ "'", 'order by ' ~ expr) }}
+{%- endmacro %}
+
+{% macro spark__sorted_listagg(expr, delimiter) -%}
+    array_join(array_sort(collect_list({{ expr }})), '{{ delimiter }}')
+{%- endmacro %}
+
+{#- Whether a text is a whole match of a regular expression. Spark string literals treat
+    the backslash as an escape, so patterns here avoid it (`[+]`, not `\+`). -#}
+{% macro regex_full_match(expr, pattern) -%}
+    {{ return(adapter.dispatch('regex_full_match', 'cod360')(expr, pattern)) }}
+{%- endmacro %}
+
+{% macro default__regex_full_match(expr, pattern) -%}
+    regexp_like({{ expr }}, '^(?:{{ pattern }})$')
+{%- endmacro %}
+
+{% macro duckdb__regex_full_match(expr, pattern) -%}
+    regexp_full_match({{ expr }}, '{{ pattern }}')
+{%- endmacro %}
+
+{% macro spark__regex_full_match(expr, pattern) -%}
+    ({{ expr }} rlike '^(?:{{ pattern }})$')
+{%- endmacro %}
+
+{#- Whether a text ends with a match of a regular expression (no backslashes, as above). -#}
+{% macro regex_ends_with(expr, pattern) -%}
+    {{ return(adapter.dispatch('regex_ends_with', 'cod360')(expr, pattern)) }}
+{%- endmacro %}
+
+{% macro default__regex_ends_with(expr, pattern) -%}
+    regexp_like({{ expr }}, '(?:{{ pattern }})$')
+{%- endmacro %}
+
+{% macro duckdb__regex_ends_with(expr, pattern) -%}
+    regexp_matches({{ expr }}, '(?:{{ pattern }})$')
+{%- endmacro %}
+
+{% macro spark__regex_ends_with(expr, pattern) -%}
+    ({{ expr }} rlike '(?:{{ pattern }})$')
+{%- endmacro %}
+
+{#- The incremental strategy of the per-run-date histories: replace the run date's rows.
+    DuckDB deletes and inserts on the key; Spark (parquet tables, no merge without Delta)
+    overwrites the run date's partition, so the model must be partitioned by that date
+    (`history_partition_by`). -#}
+{% macro history_incremental_strategy() -%}
+    {{ return(adapter.dispatch('history_incremental_strategy', 'cod360')()) }}
+{%- endmacro %}
+
+{% macro default__history_incremental_strategy() -%}
+    {{ return('delete+insert') }}
+{%- endmacro %}
+
+{% macro spark__history_incremental_strategy() -%}
+    {{ return('insert_overwrite') }}
+{%- endmacro %}
+
+{#- The table partitioning a history needs for its strategy: none on DuckDB. -#}
+{% macro history_partition_by(column) -%}
+    {{ return(adapter.dispatch('history_partition_by', 'cod360')(column)) }}
+{%- endmacro %}
+
+{% macro default__history_partition_by(column) -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{% macro spark__history_partition_by(column) -%}
+    {{ return([column]) }}
+{%- endmacro %}
+
+{#- A regular expression as a string literal. Spark's string literals read a backslash as
+    an escape (`'\s'` is `s`), so its literal doubles them; DuckDB's keep them as written.
+    Write the pattern's backslashes doubled in Jinja (`'\\s*'`). -#}
+{% macro regex_pattern(pattern) -%}
+    {{ return(adapter.dispatch('regex_pattern', 'cod360')(pattern)) }}
+{%- endmacro %}
+
+{% macro default__regex_pattern(pattern) -%}
+    '{{ pattern }}'
+{%- endmacro %}
+
+{% macro spark__regex_pattern(pattern) -%}
+    '{{ pattern | replace("\\", "\\\\") }}'
 {%- endmacro %}

@@ -12,3 +12,13 @@
 {% macro duckdb__status_key(expr) -%}
     regexp_replace(lower(strip_accents(trim({{ expr }}))), '\s+', ' ', 'g')
 {%- endmacro %}
+
+{#- Spark has no strip_accents: translate() with the accented letters of the French and
+    Spanish status words carriers send (after lower(), so lower case is enough). -#}
+{% macro spark__status_key(expr) -%}
+    regexp_replace(
+        translate(lower(trim({{ expr }})), 'àáâãäåçèéêëìíîïñòóôõöùúûüýÿ', 'aaaaaaceeeeiiiinooooouuuuyy'),
+        '[ \t\n\r]+',
+        ' '
+    )
+{%- endmacro %}

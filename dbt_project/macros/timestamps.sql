@@ -1,5 +1,7 @@
 {#- Parsing of vendor timestamps into naive UTC timestamps, the one time type of the
-    warehouse. Dispatched so that another engine can bring its own syntax. -#}
+    warehouse. Dispatched so that another engine can bring its own syntax. Spark's
+    `timestamp` is the session's local time: the Spark targets set
+    spark.sql.session.timeZone=UTC, so its timestamps are naive UTC too. -#}
 
 {% macro iso_to_utc(expr) -%}
     {{ return(adapter.dispatch('iso_to_utc', 'cod360')(expr)) }}
@@ -13,6 +15,10 @@
     cast(try_cast({{ expr }} as timestamptz) at time zone 'UTC' as timestamp)
 {%- endmacro %}
 
+{% macro spark__iso_to_utc(expr) -%}
+    try_cast({{ expr }} as timestamp)
+{%- endmacro %}
+
 {#- A naive timestamp string that is already UTC (WooCommerce *_gmt fields). -#}
 {% macro naive_utc(expr) -%}
     {{ return(adapter.dispatch('naive_utc', 'cod360')(expr)) }}
@@ -23,6 +29,10 @@
 {%- endmacro %}
 
 {% macro duckdb__naive_utc(expr) -%}
+    try_cast({{ expr }} as timestamp)
+{%- endmacro %}
+
+{% macro spark__naive_utc(expr) -%}
     try_cast({{ expr }} as timestamp)
 {%- endmacro %}
 
@@ -39,10 +49,14 @@
     cast(to_timestamp(try_cast({{ expr }} as bigint)) at time zone 'UTC' as timestamp)
 {%- endmacro %}
 
+{% macro spark__epoch_to_utc(expr) -%}
+    timestamp_seconds(try_cast({{ expr }} as bigint))
+{%- endmacro %}
+
 {#- Either of the above: ISO 8601 text or unix seconds (TikTok sends both). -#}
 {% macro iso_or_epoch_to_utc(expr) -%}
     case
-        when regexp_full_match(cast({{ expr }} as varchar), '[0-9]+') then {{ epoch_to_utc(expr) }}
+        when {{ regex_full_match(dbt.cast(expr, dbt.type_string()), '[0-9]+') }} then {{ epoch_to_utc(expr) }}
         else {{ iso_to_utc(expr) }}
     end
 {%- endmacro %}
@@ -51,7 +65,7 @@
     former when asked for `format: "YYYY-MM-DD HH:mm:ss"`, webhooks may send the latter). -#}
 {% macro naive_or_iso_to_utc(expr) -%}
     case
-        when regexp_matches(cast({{ expr }} as varchar), '(Z|[+-][0-9]{2}:?[0-9]{2})$') then {{ iso_to_utc(expr) }}
+        when {{ regex_ends_with(dbt.cast(expr, dbt.type_string()), 'Z|[+-][0-9]{2}:?[0-9]{2}') }} then {{ iso_to_utc(expr) }}
         else {{ naive_utc(expr) }}
     end
 {%- endmacro %}
@@ -68,4 +82,8 @@
 
 {% macro duckdb__local_to_utc(expr, tz) -%}
     cast(timezone('{{ tz }}', try_cast({{ expr }} as timestamp)) at time zone 'UTC' as timestamp)
+{%- endmacro %}
+
+{% macro spark__local_to_utc(expr, tz) -%}
+    to_utc_timestamp(try_cast({{ expr }} as timestamp), '{{ tz }}')
 {%- endmacro %}

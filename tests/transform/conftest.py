@@ -10,6 +10,7 @@ past run dates) work on their own copy of the warehouse file.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -17,8 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
+from common.segments import dbt_vars
 from common.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
+
+# dbt commands that render the segment models (and so need the compiled segment files).
+_COMMANDS_WITH_MODELS = ("build", "run", "compile", "test", "show", "retry")
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,10 @@ class DbtWarehouse:
         full_env = {**os.environ, "COD360_WAREHOUSE": str(self.warehouse), **(env or {})}
         if env is None or "COD360_SEGMENTS_DIR" not in env:
             full_env.pop("COD360_SEGMENTS_DIR", None)
+        # As the orchestration does: the segment files are compiled before dbt starts (a
+        # bad file raises SegmentFileError here, naming the file and the field).
+        if args and args[0] in _COMMANDS_WITH_MODELS:
+            args = _with_vars(args, dbt_vars(full_env, DBT_PROJECT_DIR, str(self.root)))
         return subprocess.run(
             [
                 DBT_EXECUTABLE,
@@ -67,6 +77,17 @@ class DbtWarehouse:
             # Reusing the parsed manifest keeps each rebuild to a few seconds.
             shutil.copytree(self.root / "target", root / "target", dirs_exist_ok=True)
         return DbtWarehouse(root / "warehouse.duckdb", root)
+
+
+def _with_vars(args: tuple[str, ...], extra: dict) -> list[str]:
+    """``args`` with one ``--vars`` holding a test's own vars and ``extra`` (dbt reads one)."""
+    args = list(args)
+    given = {}
+    if "--vars" in args:
+        at = args.index("--vars")
+        given = yaml.safe_load(args[at + 1]) or {}
+        del args[at : at + 2]
+    return [*args, "--vars", json.dumps({**extra, **given}, ensure_ascii=False, default=str)]
 
 
 def _copy_database(source: Path, target: Path) -> None:

@@ -19,6 +19,8 @@ from orchestration.defs.transform.assets import (
 def test_a_build_is_plain_unless_a_full_refresh_is_asked_for():
     assert dbt_build_args(DbtConfig()) == ["build"]
     assert dbt_build_args(DbtConfig(full_refresh=True)) == ["build", "--full-refresh"]
+    vars_args = ["--vars", '{"cod360_segments": []}']
+    assert dbt_build_args(DbtConfig(), vars_args) == ["build", *vars_args]
 
 
 def test_the_histories_and_the_rest_are_two_disjoint_sets_the_rest_never_reading_a_history():

@@ -6,14 +6,17 @@ Each test rebuilds a few models with dbt on its own copy of the module's warehou
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from datetime import timedelta
 
 import duckdb
 import pytest
 import yaml
 
-from common.settings import DBT_PROJECT_DIR
+from common.segments import SegmentFileError
+from common.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 
 pytestmark = pytest.mark.e2e
 
@@ -89,12 +92,59 @@ def test_a_bad_segment_file_fails_the_build_naming_the_file_and_the_field(
         encoding="utf-8",
     )
 
+    # The files are compiled before dbt starts: the build stops there, dbt never runs.
+    with pytest.raises(SegmentFileError) as error:
+        rebuilt.dbt(
+            "run", "-s", "segment_definitions", env={"COD360_SEGMENTS_DIR": str(segments_dir)}
+        )
+
+    assert f"{bad}: filters.platforms: unknown value 'shopfy'" in str(error.value)
+
+
+def test_a_sql_condition_the_engine_rejects_fails_the_build(
+    marts_warehouse, segments_dir, tmp_path
+):
+    rebuilt = marts_warehouse.copy_to(tmp_path / "wh")
+    (segments_dir / "bad_sql.yml").write_text(
+        "name: bad_sql\nlabel: Bad SQL\ndescription: x\nsql: no_such_column > 1\n",
+        encoding="utf-8",
+    )
+
     result = rebuilt.dbt(
-        "run", "-s", "segment_definitions", env={"COD360_SEGMENTS_DIR": str(segments_dir)}
+        "build", "-s", SEGMENT_MODELS, env={"COD360_SEGMENTS_DIR": str(segments_dir)}
     )
 
     assert result.returncode != 0
-    assert f"{bad}: filters.platforms: unknown value 'shopfy'" in result.stdout
+    assert "no_such_column" in result.stdout
+
+
+def test_a_build_without_the_compiled_segments_says_how_to_pass_them(marts_warehouse, tmp_path):
+    rebuilt = marts_warehouse.copy_to(tmp_path / "wh")
+    env = {**os.environ, "COD360_WAREHOUSE": str(rebuilt.warehouse)}
+    result = subprocess.run(
+        [
+            DBT_EXECUTABLE,
+            "run",
+            "-s",
+            "segment_evaluation",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(rebuilt.root / "target"),
+            "--log-path",
+            str(rebuilt.root / "logs"),
+        ],
+        cwd=rebuilt.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+    assert result.returncode != 0
+    assert "python -m common.segments" in result.stdout
 
 
 def test_the_default_run_finds_the_project_segments_from_another_working_directory(

@@ -41,25 +41,25 @@ open_statuses as (
 ),
 
 platform_lists as (
-    select customer_phone, {{ dbt.listagg('platform', "','", 'order by platform') }} as platforms_seen
+    select customer_phone, {{ sorted_listagg('platform', ',') }} as platforms_seen
     from platforms
     group by customer_phone
 ),
 
 city_lists as (
-    select customer_phone, {{ dbt.listagg('city', "','", 'order by city') }} as cities_seen
+    select customer_phone, {{ sorted_listagg('city', ',') }} as cities_seen
     from cities
     group by customer_phone
 ),
 
 payment_method_lists as (
-    select customer_phone, {{ dbt.listagg('payment_method', "','", 'order by payment_method') }} as payment_methods_seen
+    select customer_phone, {{ sorted_listagg('payment_method', ',') }} as payment_methods_seen
     from payment_methods
     group by customer_phone
 ),
 
 open_status_lists as (
-    select customer_phone, {{ dbt.listagg('order_status', "','", 'order by order_status') }} as open_order_statuses
+    select customer_phone, {{ sorted_listagg('order_status', ',') }} as open_order_statuses
     from open_statuses
     group by customer_phone
 ),
@@ -82,7 +82,10 @@ order_counts as (
         count(case when payment_method = 'cod' then 1 end) as orders_cod,
         sum(refusals) as refusals,
         count(case when refusals > 0 then 1 end) as orders_refused,
-        coalesce(sum(case when outcome = 'delivered' then total_amount end), 0) as delivered_revenue,
+        -- decimal(38, 2) on every engine (Spark sums decimal(12, 2) as decimal(22, 2)).
+        cast(
+            coalesce(sum(case when outcome = 'delivered' then total_amount end), 0) as decimal(38, 2)
+        ) as delivered_revenue,
         min(delivered_at) as first_delivered_at,
         max(delivered_at) as last_delivered_at,
         max(returned_at) as last_returned_at,

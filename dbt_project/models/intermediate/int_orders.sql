@@ -8,12 +8,24 @@ tracking_events as (
     select * from {{ ref('int_tracking_events') }}
 ),
 
-latest_known_event as (
-    -- The parcel's current state: its latest event that a mapping knows.
-    select order_ref, carrier, tracking_number, canonical_status, event_at
-    from tracking_events
+known_events as (
+    select * from tracking_events
     where canonical_status != 'unknown'
-    qualify row_number() over (partition by order_ref order by event_at desc, loaded_at desc) = 1
+),
+
+failed_attempts as (
+    select * from tracking_events
+    where canonical_status = 'failed_attempt'
+),
+
+latest_known_event as (
+-- The parcel's current state: its latest event that a mapping knows.
+    {{ deduplicate_first(
+        'known_events',
+        partition_by='order_ref',
+        order_by='event_at desc, loaded_at desc',
+        columns=['order_ref', 'carrier', 'tracking_number', 'canonical_status', 'event_at']
+    ) }}
 ),
 
 tracking_rollup as (
@@ -35,10 +47,12 @@ tracking_rollup as (
 ),
 
 last_failure as (
-    select order_ref, failure_reason as last_failure_reason
-    from tracking_events
-    where canonical_status = 'failed_attempt'
-    qualify row_number() over (partition by order_ref order by event_at desc, loaded_at desc) = 1
+    {{ deduplicate_first(
+        'failed_attempts',
+        partition_by='order_ref',
+        order_by='event_at desc, loaded_at desc',
+        columns=['order_ref', 'failure_reason as last_failure_reason']
+    ) }}
 ),
 
 joined as (

@@ -25,12 +25,11 @@ status_times as (
 ),
 
 latest as (
-    select *
-    from snapshots
-    qualify
-        row_number() over (
-            partition by order_ref order by updated_at desc, loaded_at desc, source_file desc, line_number desc
-        ) = 1
+    {{ deduplicate_first(
+        'snapshots',
+        partition_by='order_ref',
+        order_by='updated_at desc, loaded_at desc, source_file desc, line_number desc'
+    ) }}
 ),
 
 final as (

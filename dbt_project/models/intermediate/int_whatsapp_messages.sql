@@ -31,7 +31,7 @@ messages as (
     group by message_id
 ),
 
-first_reply as (
+reply_candidates as (
     select
         replied_to_message_id as message_id,
         received_at as replied_at,
@@ -39,7 +39,10 @@ first_reply as (
         button_payload
     from replies
     where replied_to_message_id is not null
-    qualify row_number() over (partition by replied_to_message_id order by received_at) = 1
+),
+
+first_reply as (
+    {{ deduplicate_first('reply_candidates', partition_by='message_id', order_by='replied_at') }}
 ),
 
 final as (

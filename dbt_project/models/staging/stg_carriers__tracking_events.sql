@@ -6,15 +6,15 @@ source as (
 
 parsed as (
     select
-        lower(trim(payload ->> '$.carrier')) as carrier,
-        trim(payload ->> '$.tracking_number') as tracking_number,
-        trim(payload ->> '$.order_ref') as order_ref,
-        payload ->> '$.raw_status' as raw_status,
-        {{ status_key("payload ->> '$.raw_status'") }} as raw_status_key,
-        {{ iso_to_utc("payload ->> '$.event_time'") }} as event_at,
-        nullif(trim(payload ->> '$.city'), '') as city_raw,
-        nullif(trim(payload ->> '$.comment'), '') as comment,
-        payload ->> '$.event_id' as carrier_event_id,
+        lower(trim({{ json_text('payload', '$.carrier') }})) as carrier,
+        trim({{ json_text('payload', '$.tracking_number') }}) as tracking_number,
+        trim({{ json_text('payload', '$.order_ref') }}) as order_ref,
+        {{ json_text('payload', '$.raw_status') }} as raw_status,
+        {{ status_key(json_text('payload', '$.raw_status')) }} as raw_status_key,
+        {{ iso_to_utc(json_text('payload', '$.event_time')) }} as event_at,
+        nullif(trim({{ json_text('payload', '$.city') }}), '') as city_raw,
+        nullif(trim({{ json_text('payload', '$.comment') }}), '') as comment,
+        {{ json_text('payload', '$.event_id') }} as carrier_event_id,
         record_id,
         source_file,
         line_number,
@@ -22,18 +22,28 @@ parsed as (
     from source
 ),
 
-final as (
+final_candidates as (
     select
-        md5(carrier || '|' || tracking_number || '|' || raw_status_key || '|' || cast(event_at as varchar))
-            as tracking_event_id,
+        md5(
+            carrier || '|' || tracking_number || '|' || raw_status_key || '|'
+            || {{ dbt.cast('event_at', dbt.type_string()) }}
+        ) as tracking_event_id,
         *
     from parsed
-    -- Carriers resend the same update (polling overlaps, retries): one row per distinct event.
-    qualify
-        row_number() over (
-            partition by carrier, tracking_number, raw_status_key, event_at
-            order by loaded_at, source_file, line_number
-        ) = 1
+),
+
+-- Carriers resend the same update (polling overlaps, retries): one row per distinct event.
+final as (
+    {{ deduplicate_first(
+        'final_candidates',
+        partition_by='carrier, tracking_number, raw_status_key, event_at',
+        order_by='loaded_at, source_file, line_number',
+        columns=[
+            'tracking_event_id', 'carrier', 'tracking_number', 'order_ref', 'raw_status', 'raw_status_key',
+            'event_at', 'city_raw', 'comment', 'carrier_event_id', 'record_id', 'source_file', 'line_number',
+            'loaded_at'
+        ]
+    ) }}
 )
 
 select * from final

@@ -6,32 +6,37 @@ source as (
 
 parsed as (
     select
-        'lightfunnels:' || (payload ->> '$._id') as order_ref,
-        payload ->> '$._id' as platform_order_id,
-        coalesce(payload ->> '$.name', payload ->> '$._id') as order_number,
-        {{ naive_or_iso_to_utc("payload ->> '$.created_at'") }} as placed_at,
-        {{ naive_or_iso_to_utc("payload ->> '$.updated_at'") }} as updated_at,
-        nullif(payload ->> '$.cancelled_at', '') as cancelled_at_raw,
-        lower(coalesce(nullif(payload ->> '$.financial_status', ''), 'pending')) as financial_status,
-        lower(coalesce(nullif(payload ->> '$.fulfillment_status', ''), 'unfulfilled')) as fulfillment_status,
+        'lightfunnels:' || ({{ json_text('payload', '$._id') }}) as order_ref,
+        {{ json_text('payload', '$._id') }} as platform_order_id,
+        coalesce({{ json_text('payload', '$.name') }}, {{ json_text('payload', '$._id') }}) as order_number,
+        {{ naive_or_iso_to_utc(json_text('payload', '$.created_at')) }} as placed_at,
+        {{ naive_or_iso_to_utc(json_text('payload', '$.updated_at')) }} as updated_at,
+        nullif({{ json_text('payload', '$.cancelled_at') }}, '') as cancelled_at_raw,
+        lower(coalesce(nullif({{ json_text('payload', '$.financial_status') }}, ''), 'pending')) as financial_status,
+        lower(coalesce(nullif({{ json_text('payload', '$.fulfillment_status') }}, ''), 'unfulfilled'))
+            as fulfillment_status,
         coalesce(
-            nullif(payload ->> '$.shipping_address.phone', ''),
-            nullif(payload ->> '$.phone', ''),
-            nullif(payload ->> '$.customer.phone', '')
+            nullif({{ json_text('payload', '$.shipping_address.phone') }}, ''),
+            nullif({{ json_text('payload', '$.phone') }}, ''),
+            nullif({{ json_text('payload', '$.customer.phone') }}, '')
         ) as phone_raw,
-        coalesce(nullif(payload ->> '$.email', ''), nullif(payload ->> '$.customer.email', '')) as email,
+        coalesce(
+            nullif({{ json_text('payload', '$.email') }}, ''),
+            nullif({{ json_text('payload', '$.customer.email') }}, '')
+        )
+            as email,
         coalesce(
             nullif(trim(
-                coalesce(payload ->> '$.shipping_address.first_name', '') || ' '
-                || coalesce(payload ->> '$.shipping_address.last_name', '')
+                coalesce({{ json_text('payload', '$.shipping_address.first_name') }}, '') || ' '
+                || coalesce({{ json_text('payload', '$.shipping_address.last_name') }}, '')
             ), ''),
-            nullif(payload ->> '$.customer.full_name', '')
+            nullif({{ json_text('payload', '$.customer.full_name') }}, '')
         ) as customer_name,
-        nullif(payload ->> '$.shipping_address.city', '') as city_raw,
-        nullif(payload ->> '$.shipping_address.line1', '') as address,
-        cast(payload ->> '$.total' as decimal(12, 2)) as total_amount,
-        payload ->> '$.currency' as currency,
-        coalesce(json_array_length(payload -> '$.items'), 0) as item_count,
+        nullif({{ json_text('payload', '$.shipping_address.city') }}, '') as city_raw,
+        nullif({{ json_text('payload', '$.shipping_address.line1') }}, '') as address,
+        cast({{ json_text('payload', '$.total') }} as decimal(12, 2)) as total_amount,
+        {{ json_text('payload', '$.currency') }} as currency,
+        coalesce({{ json_array_length('payload', '$.items') }}, 0) as item_count,
         record_id,
         source_file,
         line_number,
@@ -39,7 +44,7 @@ parsed as (
     from source
 ),
 
-final as (
+final_candidates as (
     select
         order_ref,
         platform_order_id,
@@ -56,7 +61,7 @@ final as (
         -- LightFunnels' own cancellation time; no delivery time in the Order node.
         cast(null as timestamp) as closed_at,
         {{ naive_or_iso_to_utc('cancelled_at_raw') }} as cancelled_at,
-        cast(null as varchar) as cancel_reason,
+        cast(null as {{ dbt.type_string() }}) as cancel_reason,
         -- The pulled Order node carries no payment gateway. Assumption: an order paid
         -- while still unfulfilled (and not cancelled) in any of its snapshots was paid
         -- online (prepaid); every other order is cash on delivery, whose `paid` only
@@ -82,10 +87,15 @@ final as (
         line_number,
         loaded_at
     from parsed
-    qualify
-        row_number() over (
-            partition by order_ref, updated_at order by loaded_at, source_file, line_number
-        ) = 1
+),
+
+final as (
+    {{ deduplicate_first(
+        'final_candidates',
+        partition_by='order_ref, updated_at',
+        order_by='loaded_at, source_file, line_number',
+        columns=['order_ref', 'platform_order_id', 'platform', 'order_number', 'placed_at', 'updated_at', 'raw_status', 'closed_at', 'cancelled_at', 'cancel_reason', 'payment_method', 'phone_raw', 'email', 'customer_name', 'city_raw', 'address', 'total_amount', 'currency', 'item_count', 'record_id', 'source_file', 'line_number', 'loaded_at']
+    ) }}
 )
 
 select * from final

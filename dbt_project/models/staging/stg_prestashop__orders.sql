@@ -6,57 +6,60 @@ source as (
     select * from {{ source('raw', 'prestashop_orders') }}
 ),
 
-final as (
+final_candidates as (
     select
-        'prestashop:' || (payload ->> '$.id') as order_ref,
-        payload ->> '$.id' as platform_order_id,
+        'prestashop:' || ({{ json_text('payload', '$.id') }}) as order_ref,
+        {{ json_text('payload', '$.id') }} as platform_order_id,
         'prestashop' as platform,
-        coalesce(nullif(payload ->> '$.reference', ''), payload ->> '$.id') as order_number,
-        {{ local_to_utc("payload ->> '$.date_add'", shop_tz) }} as placed_at,
-        {{ local_to_utc("payload ->> '$.date_upd'", shop_tz) }} as updated_at,
-        payload ->> '$.current_state' as raw_status,
+        coalesce(nullif({{ json_text('payload', '$.reference') }}, ''), {{ json_text('payload', '$.id') }})
+            as order_number,
+        {{ local_to_utc(json_text('payload', '$.date_add'), shop_tz) }} as placed_at,
+        {{ local_to_utc(json_text('payload', '$.date_upd'), shop_tz) }} as updated_at,
+        {{ json_text('payload', '$.current_state') }} as raw_status,
         -- date_upd moves with any edit and the order carries no time per state (its
         -- history is another resource): the first snapshot showing a state dates it.
         cast(null as timestamp) as closed_at,
         cast(null as timestamp) as cancelled_at,
-        cast(null as varchar) as cancel_reason,
+        cast(null as {{ dbt.type_string() }}) as cancel_reason,
         case
-            when lower(payload ->> '$.module') = 'ps_cashondelivery' then 'cod'
-            when lower(payload ->> '$.payment') like '%cash on delivery%' then 'cod'
+            when lower({{ json_text('payload', '$.module') }}) = 'ps_cashondelivery' then 'cod'
+            when lower({{ json_text('payload', '$.payment') }}) like '%cash on delivery%' then 'cod'
             else 'prepaid'
         end as payment_method,
         coalesce(
-            nullif(payload ->> '$.cod360_related.address_delivery.phone_mobile', ''),
-            nullif(payload ->> '$.cod360_related.address_delivery.phone', '')
+            nullif({{ json_text('payload', '$.cod360_related.address_delivery.phone_mobile') }}, ''),
+            nullif({{ json_text('payload', '$.cod360_related.address_delivery.phone') }}, '')
         ) as phone_raw,
-        nullif(payload ->> '$.cod360_related.customer.email', '') as email,
+        nullif({{ json_text('payload', '$.cod360_related.customer.email') }}, '') as email,
         coalesce(
             nullif(trim(
-                coalesce(payload ->> '$.cod360_related.customer.firstname', '') || ' '
-                || coalesce(payload ->> '$.cod360_related.customer.lastname', '')
+                coalesce({{ json_text('payload', '$.cod360_related.customer.firstname') }}, '') || ' '
+                || coalesce({{ json_text('payload', '$.cod360_related.customer.lastname') }}, '')
             ), ''),
             nullif(trim(
-                coalesce(payload ->> '$.cod360_related.address_delivery.firstname', '') || ' '
-                || coalesce(payload ->> '$.cod360_related.address_delivery.lastname', '')
+                coalesce({{ json_text('payload', '$.cod360_related.address_delivery.firstname') }}, '') || ' '
+                || coalesce({{ json_text('payload', '$.cod360_related.address_delivery.lastname') }}, '')
             ), '')
         ) as customer_name,
-        nullif(payload ->> '$.cod360_related.address_delivery.city', '') as city_raw,
-        nullif(payload ->> '$.cod360_related.address_delivery.address1', '') as address,
-        cast(payload ->> '$.total_paid' as decimal(12, 2)) as total_amount,
+        nullif({{ json_text('payload', '$.cod360_related.address_delivery.city') }}, '') as city_raw,
+        nullif({{ json_text('payload', '$.cod360_related.address_delivery.address1') }}, '') as address,
+        cast({{ json_text('payload', '$.total_paid') }} as decimal(12, 2)) as total_amount,
         '{{ var("prestashop_shop_currency", "MAD") }}' as currency,
-        (
-            select coalesce(sum(cast(line_items.item ->> '$.product_quantity' as integer)), 0)
-            from (select unnest(cast(payload -> '$.associations.order_rows' as json[])) as item) as line_items
-        ) as item_count,
+        {{ json_array_sum('payload', '$.associations.order_rows', 'product_quantity') }} as item_count,
         record_id,
         source_file,
         line_number,
         loaded_at
     from source
-    qualify
-        row_number() over (
-            partition by order_ref, updated_at order by loaded_at, source_file, line_number
-        ) = 1
+),
+
+final as (
+    {{ deduplicate_first(
+        'final_candidates',
+        partition_by='order_ref, updated_at',
+        order_by='loaded_at, source_file, line_number',
+        columns=['order_ref', 'platform_order_id', 'platform', 'order_number', 'placed_at', 'updated_at', 'raw_status', 'closed_at', 'cancelled_at', 'cancel_reason', 'payment_method', 'phone_raw', 'email', 'customer_name', 'city_raw', 'address', 'total_amount', 'currency', 'item_count', 'record_id', 'source_file', 'line_number', 'loaded_at']
+    ) }}
 )
 
 select * from final

@@ -6,35 +6,45 @@ source as (
 
 parsed as (
     select
-        'shopify:' || regexp_extract(payload ->> '$.id', '([0-9]+)$', 1) as order_ref,
-        regexp_extract(payload ->> '$.id', '([0-9]+)$', 1) as platform_order_id,
-        payload ->> '$.name' as order_number,
-        {{ iso_to_utc("payload ->> '$.createdAt'") }} as placed_at,
-        {{ iso_to_utc("payload ->> '$.updatedAt'") }} as updated_at,
-        {{ iso_to_utc("payload ->> '$.cancelledAt'") }} as cancelled_at,
+        'shopify:' || regexp_extract({{ json_text('payload', '$.id') }}, '([0-9]+)$', 1) as order_ref,
+        regexp_extract({{ json_text('payload', '$.id') }}, '([0-9]+)$', 1) as platform_order_id,
+        {{ json_text('payload', '$.name') }} as order_number,
+        {{ iso_to_utc(json_text('payload', '$.createdAt')) }} as placed_at,
+        {{ iso_to_utc(json_text('payload', '$.updatedAt')) }} as updated_at,
+        {{ iso_to_utc(json_text('payload', '$.cancelledAt')) }} as cancelled_at,
         {{ iso_to_utc(json_text('payload', '$.closedAt')) }} as closed_at,
-        payload ->> '$.cancelReason' as cancel_reason,
-        payload ->> '$.displayFinancialStatus' as financial_status,
-        payload ->> '$.displayFulfillmentStatus' as fulfillment_status,
-        cast(payload -> '$.tags' as varchar[]) as tags,
-        cast(payload -> '$.paymentGatewayNames' as varchar[]) as payment_gateways,
+        {{ json_text('payload', '$.cancelReason') }} as cancel_reason,
+        {{ json_text('payload', '$.displayFinancialStatus') }} as financial_status,
+        {{ json_text('payload', '$.displayFulfillmentStatus') }} as fulfillment_status,
+        {%- for tag in ['cod-returned', 'cod-delivered', 'cod-cancelled', 'cod-unreachable', 'cod-confirmed'] %}
+            {{ json_array_contains('payload', '$.tags', tag) }} as has_tag_{{ tag | replace('-', '_') }},
+        {%- endfor %}
+        {{ json_array_contains('payload', '$.paymentGatewayNames', 'Cash on Delivery (COD)') }} as has_cod_gateway,
+        coalesce({{ json_array_length('payload', '$.paymentGatewayNames') }}, 0) as payment_gateway_count,
         coalesce(
-            payload ->> '$.shippingAddress.phone', payload ->> '$.phone', payload ->> '$.customer.phone'
+            {{ json_text('payload', '$.shippingAddress.phone') }},
+            {{ json_text('payload', '$.phone') }},
+            {{ json_text('payload', '$.customer.phone') }}
         ) as phone_raw,
-        coalesce(payload ->> '$.email', payload ->> '$.customer.email') as email,
+        coalesce({{ json_text('payload', '$.email') }}, {{ json_text('payload', '$.customer.email') }}) as email,
         trim(
-            coalesce(payload ->> '$.shippingAddress.firstName', payload ->> '$.customer.firstName', '')
+            coalesce(
+                {{ json_text('payload', '$.shippingAddress.firstName') }},
+                {{ json_text('payload', '$.customer.firstName') }},
+                ''
+            )
             || ' '
-            || coalesce(payload ->> '$.shippingAddress.lastName', payload ->> '$.customer.lastName', '')
+            || coalesce(
+                {{ json_text('payload', '$.shippingAddress.lastName') }},
+                {{ json_text('payload', '$.customer.lastName') }},
+                ''
+            )
         ) as customer_name,
-        payload ->> '$.shippingAddress.city' as city_raw,
-        payload ->> '$.shippingAddress.address1' as address,
-        cast(payload ->> '$.totalPriceSet.shopMoney.amount' as decimal(12, 2)) as total_amount,
-        payload ->> '$.totalPriceSet.shopMoney.currencyCode' as currency,
-        (
-            select coalesce(sum(cast(line_items.item ->> '$.quantity' as integer)), 0)
-            from (select unnest(cast(payload -> '$.lineItems.nodes' as json[])) as item) as line_items
-        ) as item_count,
+        {{ json_text('payload', '$.shippingAddress.city') }} as city_raw,
+        {{ json_text('payload', '$.shippingAddress.address1') }} as address,
+        cast({{ json_text('payload', '$.totalPriceSet.shopMoney.amount') }} as decimal(12, 2)) as total_amount,
+        {{ json_text('payload', '$.totalPriceSet.shopMoney.currencyCode') }} as currency,
+        {{ json_array_sum('payload', '$.lineItems.nodes', 'quantity') }} as item_count,
         record_id,
         source_file,
         line_number,
@@ -42,7 +52,7 @@ parsed as (
     from source
 ),
 
-final as (
+final_candidates as (
     select
         order_ref,
         platform_order_id,
@@ -53,12 +63,12 @@ final as (
         -- Shopify has no confirmation state: COD teams tag orders, and tags accumulate
         -- (cod-confirmed, then cod-delivered): the furthest one along wins.
         case
-            when list_contains(tags, 'cod-returned') then 'tag:cod-returned'
-            when list_contains(tags, 'cod-delivered') then 'tag:cod-delivered'
+            when has_tag_cod_returned then 'tag:cod-returned'
+            when has_tag_cod_delivered then 'tag:cod-delivered'
             when cancelled_at is not null then 'cancelled'
-            when list_contains(tags, 'cod-cancelled') then 'tag:cod-cancelled'
-            when list_contains(tags, 'cod-unreachable') then 'tag:cod-unreachable'
-            when list_contains(tags, 'cod-confirmed') then 'tag:cod-confirmed'
+            when has_tag_cod_cancelled then 'tag:cod-cancelled'
+            when has_tag_cod_unreachable then 'tag:cod-unreachable'
+            when has_tag_cod_confirmed then 'tag:cod-confirmed'
             else 'fulfillment:' || lower(coalesce(fulfillment_status, 'unfulfilled'))
         end as raw_status,
         -- When Shopify closed / cancelled the order: the time the status was reached,
@@ -67,8 +77,8 @@ final as (
         cancelled_at,
         cancel_reason,
         case
-            when list_contains(payment_gateways, 'Cash on Delivery (COD)') then 'cod'
-            when len(coalesce(payment_gateways, [])) = 0 then 'cod'
+            when has_cod_gateway then 'cod'
+            when payment_gateway_count = 0 then 'cod'
             else 'prepaid'
         end as payment_method,
         phone_raw,
@@ -84,11 +94,16 @@ final as (
         line_number,
         loaded_at
     from parsed
-    -- A snapshot delivered twice (webhook retry, overlapping pull) counts once.
-    qualify
-        row_number() over (
-            partition by order_ref, updated_at order by loaded_at, source_file, line_number
-        ) = 1
+),
+
+final as (
+-- A snapshot delivered twice (webhook retry, overlapping pull) counts once.
+    {{ deduplicate_first(
+        'final_candidates',
+        partition_by='order_ref, updated_at',
+        order_by='loaded_at, source_file, line_number',
+        columns=['order_ref', 'platform_order_id', 'platform', 'order_number', 'placed_at', 'updated_at', 'raw_status', 'closed_at', 'cancelled_at', 'cancel_reason', 'payment_method', 'phone_raw', 'email', 'customer_name', 'city_raw', 'address', 'total_amount', 'currency', 'item_count', 'record_id', 'source_file', 'line_number', 'loaded_at']
+    ) }}
 )
 
 select * from final

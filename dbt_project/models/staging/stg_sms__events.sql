@@ -4,28 +4,37 @@ source as (
     select * from {{ source('raw', 'sms_events') }}
 ),
 
-final as (
+final_candidates as (
     select
         md5(
-            (payload ->> '$.provider') || '|' || (payload ->> '$.message_id') || '|' || (payload ->> '$.status')
+            ({{ json_text('payload', '$.provider') }})
+            || '|'
+            || ({{ json_text('payload', '$.message_id') }})
+            || '|'
+            || ({{ json_text('payload', '$.status') }})
         ) as sms_event_id,
-        payload ->> '$.provider' as provider,
-        payload ->> '$.message_id' as message_id,
-        payload ->> '$.direction' as direction,
-        payload ->> '$.phone' as phone_raw,
-        payload ->> '$.status' as status,
-        {{ iso_to_utc("payload ->> '$.event_time'") }} as event_at,
-        payload ->> '$.body' as body,
-        nullif(payload ->> '$.order_ref', '') as order_ref,
+        {{ json_text('payload', '$.provider') }} as provider,
+        {{ json_text('payload', '$.message_id') }} as message_id,
+        {{ json_text('payload', '$.direction') }} as direction,
+        {{ json_text('payload', '$.phone') }} as phone_raw,
+        {{ json_text('payload', '$.status') }} as status,
+        {{ iso_to_utc(json_text('payload', '$.event_time')) }} as event_at,
+        {{ json_text('payload', '$.body') }} as body,
+        nullif({{ json_text('payload', '$.order_ref') }}, '') as order_ref,
         record_id,
         source_file,
         line_number,
         loaded_at
     from source
-    qualify
-        row_number() over (
-            partition by sms_event_id order by loaded_at, source_file, line_number
-        ) = 1
+),
+
+final as (
+    {{ deduplicate_first(
+        'final_candidates',
+        partition_by='sms_event_id',
+        order_by='loaded_at, source_file, line_number',
+        columns=['sms_event_id', 'provider', 'message_id', 'direction', 'phone_raw', 'status', 'event_at', 'body', 'order_ref', 'record_id', 'source_file', 'line_number', 'loaded_at']
+    ) }}
 )
 
 select * from final

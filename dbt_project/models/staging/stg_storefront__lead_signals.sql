@@ -4,27 +4,32 @@ source as (
     select * from {{ source('raw', 'lead_signals') }}
 ),
 
-final as (
+final_candidates as (
     select
-        payload ->> '$.session_id' as session_id,
-        payload ->> '$.order_ref' as order_ref,
-        {{ iso_to_utc("payload ->> '$.event_time'") }} as submitted_at,
-        try_cast(payload ->> '$.time_on_page_s' as double) as time_on_page_s,
-        try_cast(payload ->> '$.scroll_depth_pct' as double) as scroll_depth_pct,
-        try_cast(payload ->> '$.products_viewed' as integer) as products_viewed,
-        try_cast(payload ->> '$.form_completion_s' as double) as form_completion_s,
-        try_cast(payload ->> '$.visits' as integer) as visits,
-        payload ->> '$.ad_creative' as ad_creative,
-        payload ->> '$.device' as device,
+        {{ json_text('payload', '$.session_id') }} as session_id,
+        {{ json_text('payload', '$.order_ref') }} as order_ref,
+        {{ iso_to_utc(json_text('payload', '$.event_time')) }} as submitted_at,
+        try_cast({{ json_text('payload', '$.time_on_page_s') }} as double) as time_on_page_s,
+        try_cast({{ json_text('payload', '$.scroll_depth_pct') }} as double) as scroll_depth_pct,
+        try_cast({{ json_text('payload', '$.products_viewed') }} as integer) as products_viewed,
+        try_cast({{ json_text('payload', '$.form_completion_s') }} as double) as form_completion_s,
+        try_cast({{ json_text('payload', '$.visits') }} as integer) as visits,
+        {{ json_text('payload', '$.ad_creative') }} as ad_creative,
+        {{ json_text('payload', '$.device') }} as device,
         record_id,
         source_file,
         line_number,
         loaded_at
     from source
-    qualify
-        row_number() over (
-            partition by session_id order by loaded_at, source_file, line_number
-        ) = 1
+),
+
+final as (
+    {{ deduplicate_first(
+        'final_candidates',
+        partition_by='session_id',
+        order_by='loaded_at, source_file, line_number',
+        columns=['session_id', 'order_ref', 'submitted_at', 'time_on_page_s', 'scroll_depth_pct', 'products_viewed', 'form_completion_s', 'visits', 'ad_creative', 'device', 'record_id', 'source_file', 'line_number', 'loaded_at']
+    ) }}
 )
 
 select * from final

@@ -8,9 +8,10 @@ answers as (
     -- One row per lead and form question.
     select
         record_id,
-        lower(field ->> '$.name') as question,
-        (field -> '$.values') ->> '$[0]' as answer
-    from source, unnest(cast(payload -> '$.field_data' as json[])) as answers (field)
+        lower({{ json_text('field', '$.name') }}) as question,
+        {{ json_text('field', '$.values[0]') }} as answer
+    from source
+    {{ json_array_rows('payload', '$.field_data', 'answers', 'field') }}
 ),
 
 pivoted as (
@@ -26,19 +27,19 @@ pivoted as (
     group by record_id
 ),
 
-final as (
+final_candidates as (
     select
-        'tiktok:' || (source.payload ->> '$.lead_id') as order_ref,
-        source.payload ->> '$.lead_id' as platform_order_id,
+        'tiktok:' || ({{ json_text('source.payload', '$.lead_id') }}) as order_ref,
+        {{ json_text('source.payload', '$.lead_id') }} as platform_order_id,
         'tiktok' as platform,
-        source.payload ->> '$.lead_id' as order_number,
-        {{ iso_or_epoch_to_utc("source.payload ->> '$.create_time'") }} as placed_at,
-        {{ iso_or_epoch_to_utc("source.payload ->> '$.create_time'") }} as updated_at,
+        {{ json_text('source.payload', '$.lead_id') }} as order_number,
+        {{ iso_or_epoch_to_utc(json_text('source.payload', '$.create_time')) }} as placed_at,
+        {{ iso_or_epoch_to_utc(json_text('source.payload', '$.create_time')) }} as updated_at,
         -- A lead is an order intent waiting for its confirmation call.
         'lead' as raw_status,
         cast(null as timestamp) as closed_at,
         cast(null as timestamp) as cancelled_at,
-        cast(null as varchar) as cancel_reason,
+        cast(null as {{ dbt.type_string() }}) as cancel_reason,
         'cod' as payment_method,
         pivoted.phone_raw,
         pivoted.email,
@@ -46,22 +47,34 @@ final as (
         pivoted.city_raw,
         pivoted.address,
         -- The offer answer carries the price: "2 x Sérum éclat - 298 MAD".
-        try_cast(regexp_extract(pivoted.offer, '([0-9]+(?:[.,][0-9]+)?)\s*(?:MAD|DH|dhs?)', 1) as decimal(12, 2))
+        try_cast(
+            regexp_extract(
+                pivoted.offer, {{ regex_pattern('([0-9]+(?:[.,][0-9]+)?)\\s*(?:MAD|DH|dhs?)') }}, 1
+            ) as decimal(
+                12, 2
+            )
+        )
             as total_amount,
         'MAD' as currency,
-        coalesce(try_cast(regexp_extract(pivoted.offer, '^\s*([0-9]+)\s*x', 1) as integer), 1) as item_count,
-        source.payload ->> '$.ad_id' as ad_id,
-        source.payload ->> '$.form_id' as form_id,
+        coalesce(try_cast(regexp_extract(pivoted.offer, {{ regex_pattern('^\\s*([0-9]+)\\s*x') }}, 1) as integer), 1)
+            as item_count,
+        {{ json_text('source.payload', '$.ad_id') }} as ad_id,
+        {{ json_text('source.payload', '$.form_id') }} as form_id,
         source.record_id,
         source.source_file,
         source.line_number,
         source.loaded_at
     from source
     left join pivoted on source.record_id = pivoted.record_id
-    qualify
-        row_number() over (
-            partition by order_ref order by source.loaded_at, source.source_file, source.line_number
-        ) = 1
+),
+
+final as (
+    {{ deduplicate_first(
+        'final_candidates',
+        partition_by='order_ref',
+        order_by='loaded_at, source_file, line_number',
+        columns=['order_ref', 'platform_order_id', 'platform', 'order_number', 'placed_at', 'updated_at', 'raw_status', 'closed_at', 'cancelled_at', 'cancel_reason', 'payment_method', 'phone_raw', 'email', 'customer_name', 'city_raw', 'address', 'total_amount', 'currency', 'item_count', 'ad_id', 'form_id', 'record_id', 'source_file', 'line_number', 'loaded_at']
+    ) }}
 )
 
 select * from final

@@ -11,23 +11,28 @@ messages as (
         source.source_file,
         source.line_number,
         messages.message
-    from source,
-        unnest(json_extract(source.payload, '$.entry[*].changes[*].value.messages[*]')) as messages (message)
+    from source
+    {{ json_array_rows(
+        'source.payload', '$.entry[*].changes[*].value.messages', 'messages', 'message'
+    ) }}
 ),
 
 parsed as (
     select
-        message ->> '$.id' as inbound_message_id,
-        message ->> '$.from' as sender_wa_id,
-        {{ epoch_to_utc("message ->> '$.timestamp'") }} as received_at,
-        message ->> '$.type' as message_type,
-        message ->> '$.text.body' as text_body,
+        {{ json_text('message', '$.id') }} as inbound_message_id,
+        {{ json_text('message', '$.from') }} as sender_wa_id,
+        {{ epoch_to_utc(json_text('message', '$.timestamp')) }} as received_at,
+        {{ json_text('message', '$.type') }} as message_type,
+        {{ json_text('message', '$.text.body') }} as text_body,
         coalesce(
-            message ->> '$.button.payload',
-            message ->> '$.interactive.button_reply.id'
+            {{ json_text('message', '$.button.payload') }},
+            {{ json_text('message', '$.interactive.button_reply.id') }}
         ) as button_payload,
-        coalesce(message ->> '$.button.text', message ->> '$.interactive.button_reply.title') as button_text,
-        message ->> '$.context.id' as replied_to_message_id,
+        coalesce(
+            {{ json_text('message', '$.button.text') }}, {{ json_text('message', '$.interactive.button_reply.title') }}
+        )
+            as button_text,
+        {{ json_text('message', '$.context.id') }} as replied_to_message_id,
         record_id,
         source_file,
         line_number,
@@ -35,7 +40,7 @@ parsed as (
     from messages
 ),
 
-final as (
+final_candidates as (
     select
         *,
         -- What the customer meant, from a button or from the words every COD team sees.
@@ -50,10 +55,19 @@ final as (
             else 'other'
         end as reply_intent
     from parsed
-    qualify
-        row_number() over (
-            partition by inbound_message_id order by loaded_at, source_file, line_number
-        ) = 1
+),
+
+final as (
+    {{ deduplicate_first(
+        'final_candidates',
+        partition_by='inbound_message_id',
+        order_by='loaded_at, source_file, line_number',
+        columns=[
+            'inbound_message_id', 'sender_wa_id', 'received_at', 'message_type', 'text_body', 'button_payload',
+            'button_text', 'replied_to_message_id', 'record_id', 'source_file', 'line_number', 'loaded_at',
+            'reply_intent'
+        ]
+    ) }}
 )
 
 select * from final

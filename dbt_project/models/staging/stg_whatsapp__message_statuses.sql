@@ -11,24 +11,26 @@ statuses as (
         source.source_file,
         source.line_number,
         statuses.status
-    from source,
-        unnest(json_extract(source.payload, '$.entry[*].changes[*].value.statuses[*]')) as statuses (status)
+    from source
+    {{ json_array_rows(
+        'source.payload', '$.entry[*].changes[*].value.statuses', 'statuses', 'status'
+    ) }}
 ),
 
 parsed as (
     select
-        status ->> '$.id' as message_id,
-        status ->> '$.status' as status,
-        {{ epoch_to_utc("status ->> '$.timestamp'") }} as status_at,
-        status ->> '$.recipient_id' as recipient_wa_id,
-        status ->> '$.biz_opaque_callback_data' as callback_data,
-        regexp_extract(status ->> '$.biz_opaque_callback_data', 'order_ref=([^&]+)', 1) as order_ref,
-        regexp_extract(status ->> '$.biz_opaque_callback_data', 'template=([^&]+)', 1) as template_name,
-        regexp_extract(status ->> '$.biz_opaque_callback_data', 'campaign=([^&]+)', 1) as campaign_id,
-        regexp_extract(status ->> '$.biz_opaque_callback_data', 'outbox=([^&]+)', 1) as outbox_key,
-        try_cast(status ->> '$.errors[0].code' as integer) as error_code,
-        status ->> '$.errors[0].title' as error_title,
-        status ->> '$.conversation.origin.type' as conversation_category,
+        {{ json_text('status', '$.id') }} as message_id,
+        {{ json_text('status', '$.status') }} as status,
+        {{ epoch_to_utc(json_text('status', '$.timestamp')) }} as status_at,
+        {{ json_text('status', '$.recipient_id') }} as recipient_wa_id,
+        {{ json_text('status', '$.biz_opaque_callback_data') }} as callback_data,
+        regexp_extract({{ json_text('status', '$.biz_opaque_callback_data') }}, 'order_ref=([^&]+)', 1) as order_ref,
+        regexp_extract({{ json_text('status', '$.biz_opaque_callback_data') }}, 'template=([^&]+)', 1) as template_name,
+        regexp_extract({{ json_text('status', '$.biz_opaque_callback_data') }}, 'campaign=([^&]+)', 1) as campaign_id,
+        regexp_extract({{ json_text('status', '$.biz_opaque_callback_data') }}, 'outbox=([^&]+)', 1) as outbox_key,
+        try_cast({{ json_text('status', '$.errors[0].code') }} as integer) as error_code,
+        {{ json_text('status', '$.errors[0].title') }} as error_title,
+        {{ json_text('status', '$.conversation.origin.type') }} as conversation_category,
         record_id,
         source_file,
         line_number,
@@ -36,7 +38,7 @@ parsed as (
     from statuses
 ),
 
-final as (
+final_candidates as (
     select
         message_id || ':' || status as message_status_id,
         message_id,
@@ -55,11 +57,16 @@ final as (
         line_number,
         loaded_at
     from parsed
-    -- Meta delivers webhooks at least once: one row per message and status.
-    qualify
-        row_number() over (
-            partition by message_id, status order by status_at, loaded_at, source_file, line_number
-        ) = 1
+),
+
+final as (
+-- Meta delivers webhooks at least once: one row per message and status.
+    {{ deduplicate_first(
+        'final_candidates',
+        partition_by='message_id, status',
+        order_by='status_at, loaded_at, source_file, line_number',
+        columns=['message_status_id', 'message_id', 'status', 'status_at', 'recipient_wa_id', 'order_ref', 'template_name', 'campaign_id', 'outbox_key', 'error_code', 'error_title', 'conversation_category', 'record_id', 'source_file', 'line_number', 'loaded_at']
+    ) }}
 )
 
 select * from final

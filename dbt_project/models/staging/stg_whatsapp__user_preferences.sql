@@ -11,31 +11,37 @@ preferences as (
         source.source_file,
         source.line_number,
         preferences.preference
-    from source,
-        unnest(json_extract(source.payload, '$.entry[*].changes[*].value.user_preferences[*]'))
-            as preferences (preference)
+    from source
+    {{ json_array_rows(
+        'source.payload', '$.entry[*].changes[*].value.user_preferences', 'preferences', 'preference'
+    ) }}
 ),
 
-final as (
+final_candidates as (
     select
         md5(
-            (preference ->> '$.wa_id') || '|' || (preference ->> '$.category') || '|'
-            || (preference ->> '$.value') || '|' || (preference ->> '$.timestamp')
+            ({{ json_text('preference', '$.wa_id') }}) || '|' || ({{ json_text('preference', '$.category') }}) || '|'
+            || ({{ json_text('preference', '$.value') }}) || '|' || ({{ json_text('preference', '$.timestamp') }})
         ) as preference_event_id,
-        preference ->> '$.wa_id' as wa_id,
-        preference ->> '$.category' as category,
-        lower(preference ->> '$.value') as preference_value,
-        preference ->> '$.detail' as detail,
-        {{ epoch_to_utc("preference ->> '$.timestamp'") }} as changed_at,
+        {{ json_text('preference', '$.wa_id') }} as wa_id,
+        {{ json_text('preference', '$.category') }} as category,
+        lower({{ json_text('preference', '$.value') }}) as preference_value,
+        {{ json_text('preference', '$.detail') }} as detail,
+        {{ epoch_to_utc(json_text('preference', '$.timestamp')) }} as changed_at,
         record_id,
         source_file,
         line_number,
         loaded_at
     from preferences
-    qualify
-        row_number() over (
-            partition by preference_event_id order by loaded_at, source_file, line_number
-        ) = 1
+),
+
+final as (
+    {{ deduplicate_first(
+        'final_candidates',
+        partition_by='preference_event_id',
+        order_by='loaded_at, source_file, line_number',
+        columns=['preference_event_id', 'wa_id', 'category', 'preference_value', 'detail', 'changed_at', 'record_id', 'source_file', 'line_number', 'loaded_at']
+    ) }}
 )
 
 select * from final

@@ -4,48 +4,56 @@ source as (
     select * from {{ source('raw', 'youcan_orders') }}
 ),
 
-final as (
+final_candidates as (
     select
-        'youcan:' || (payload ->> '$.id') as order_ref,
-        payload ->> '$.id' as platform_order_id,
+        'youcan:' || ({{ json_text('payload', '$.id') }}) as order_ref,
+        {{ json_text('payload', '$.id') }} as platform_order_id,
         'youcan' as platform,
-        coalesce(payload ->> '$.ref', payload ->> '$.id') as order_number,
-        {{ iso_to_utc("payload ->> '$.created_at'") }} as placed_at,
-        {{ iso_to_utc("payload ->> '$.updated_at'") }} as updated_at,
-        lower(coalesce(payload ->> '$.status_object.slug', payload ->> '$.status')) as raw_status,
+        coalesce({{ json_text('payload', '$.ref') }}, {{ json_text('payload', '$.id') }}) as order_number,
+        {{ iso_to_utc(json_text('payload', '$.created_at')) }} as placed_at,
+        {{ iso_to_utc(json_text('payload', '$.updated_at')) }} as updated_at,
+        lower(coalesce({{ json_text('payload', '$.status_object.slug') }}, {{ json_text('payload', '$.status') }}))
+            as raw_status,
         -- The YouCan order entity carries no time per status: the first snapshot showing
         -- a status dates it (int_storefront_order_snapshots).
         cast(null as timestamp) as closed_at,
         cast(null as timestamp) as cancelled_at,
-        cast(null as varchar) as cancel_reason,
-        case when lower(coalesce(payload ->> '$.payment.method', 'cod')) = 'cod' then 'cod' else 'prepaid' end
+        cast(null as {{ dbt.type_string() }}) as cancel_reason,
+        case
+            when lower(coalesce({{ json_text('payload', '$.payment.method') }}, 'cod')) = 'cod' then 'cod' else
+                'prepaid'
+        end
             as payment_method,
-        coalesce(payload ->> '$.customer.phone', payload ->> '$.shipping.address.phone') as phone_raw,
-        nullif(payload ->> '$.customer.email', '') as email,
+        coalesce({{ json_text('payload', '$.customer.phone') }}, {{ json_text('payload', '$.shipping.address.phone') }})
+            as phone_raw,
+        nullif({{ json_text('payload', '$.customer.email') }}, '') as email,
         coalesce(
-            nullif(payload ->> '$.customer.full_name', ''),
+            nullif({{ json_text('payload', '$.customer.full_name') }}, ''),
             nullif(trim(
-                coalesce(payload ->> '$.customer.first_name', '') || ' '
-                || coalesce(payload ->> '$.customer.last_name', '')
+                coalesce({{ json_text('payload', '$.customer.first_name') }}, '') || ' '
+                || coalesce({{ json_text('payload', '$.customer.last_name') }}, '')
             ), '')
         ) as customer_name,
-        coalesce(payload ->> '$.shipping.address.city', payload ->> '$.customer.city') as city_raw,
-        payload ->> '$.shipping.address.first_line' as address,
-        cast(payload ->> '$.total' as decimal(12, 2)) as total_amount,
-        payload ->> '$.currency' as currency,
-        (
-            select coalesce(sum(cast(line_items.item ->> '$.quantity' as integer)), 0)
-            from (select unnest(cast(payload -> '$.variants' as json[])) as item) as line_items
-        ) as item_count,
+        coalesce({{ json_text('payload', '$.shipping.address.city') }}, {{ json_text('payload', '$.customer.city') }})
+            as city_raw,
+        {{ json_text('payload', '$.shipping.address.first_line') }} as address,
+        cast({{ json_text('payload', '$.total') }} as decimal(12, 2)) as total_amount,
+        {{ json_text('payload', '$.currency') }} as currency,
+        {{ json_array_sum('payload', '$.variants', 'quantity') }} as item_count,
         record_id,
         source_file,
         line_number,
         loaded_at
     from source
-    qualify
-        row_number() over (
-            partition by order_ref, updated_at order by loaded_at, source_file, line_number
-        ) = 1
+),
+
+final as (
+    {{ deduplicate_first(
+        'final_candidates',
+        partition_by='order_ref, updated_at',
+        order_by='loaded_at, source_file, line_number',
+        columns=['order_ref', 'platform_order_id', 'platform', 'order_number', 'placed_at', 'updated_at', 'raw_status', 'closed_at', 'cancelled_at', 'cancel_reason', 'payment_method', 'phone_raw', 'email', 'customer_name', 'city_raw', 'address', 'total_amount', 'currency', 'item_count', 'record_id', 'source_file', 'line_number', 'loaded_at']
+    ) }}
 )
 
 select * from final

@@ -3,5 +3,5 @@
 select {{ column_name }}
 from {{ model }}
 where {{ column_name }} is not null
-  and not regexp_full_match({{ column_name }}, '\+[1-9][0-9]{7,14}')
+  and not {{ cod360.regex_full_match(column_name, '[+][1-9][0-9]{7,14}') }}
 {% endtest %}

@@ -21,6 +21,7 @@ from dagster_dbt import (
 )
 from pydantic import Field
 
+from common.segments import dbt_vars_args
 from orchestration.dbt_project import cod360_dbt_project
 from orchestration.resources import WarehouseResource
 
@@ -61,9 +62,13 @@ class DbtConfig(dg.Config):
     )
 
 
-def dbt_build_args(config: DbtConfig) -> list[str]:
-    """The dbt CLI arguments of one build; dagster-dbt adds the selection of the run."""
-    args = ["build"]
+def dbt_build_args(config: DbtConfig, segment_vars: list[str] | None = None) -> list[str]:
+    """The dbt CLI arguments of one build; dagster-dbt adds the selection of the run.
+
+    ``segment_vars`` is ``--vars`` with the compiled segment files (common.segments):
+    the segment models are SQL rendered from them, so every engine runs them.
+    """
+    args = ["build", *(segment_vars or [])]
     if config.full_refresh:
         args.append("--full-refresh")
     return args
@@ -82,7 +87,8 @@ def _build(
     inside this process and keeps that connection open, which locks DuckDB for every
     later step. Column schemas come from the dbt docs (the manifest) already.
     """
-    invocation = dbt.cli(dbt_build_args(config), context=context)
+    segment_vars = dbt_vars_args(project_dir=cod360_dbt_project.project_dir)
+    invocation = dbt.cli(dbt_build_args(config, segment_vars), context=context)
     events = list(invocation.stream())  # dbt holds the write lock until it exits
     nodes = invocation.manifest.get("nodes", {})
     with warehouse.connect(read_only=True) as conn:

@@ -73,7 +73,7 @@ final as (
         {{ safe_ratio('customers.delivered_revenue', 'customers.orders_delivered') }} as delivered_aov,
         {{ safe_ratio('customers.orders_returned', 'customers.orders_delivered + customers.orders_returned') }}
             as rto_rate,
-        customers.refusals,
+        cast(customers.refusals as bigint) as refusals,
         customers.orders_refused,
         customers.first_delivered_at,
         customers.last_delivered_at,
@@ -96,7 +96,7 @@ final as (
         lifecycle.lifecycle_stage,
         lifecycle.stage_reason as lifecycle_stage_reason,
         rfm.has_delivered_order,
-        rfm.recency_days,
+        cast(rfm.recency_days as bigint) as recency_days,  -- Spark datediff is int
         rfm.recency_score,
         rfm.frequency_score,
         rfm.monetary_score,

@@ -1,12 +1,14 @@
 {#- Each run appends the stages of its run date; re-running the same date replaces that
-    date's rows (delete+insert on as_of_date × customer_phone), so a run is idempotent.
+    date's rows (delete+insert on as_of_date × customer_phone on DuckDB, an overwrite of the
+    as_of_date partition on Spark), so a run is idempotent.
     `dbt build --full-refresh` restarts the history from the current run date only: to
     rebuild past weeks, run once per date with `--vars '{as_of_date: YYYY-MM-DD}'`
     (int_orders_as_of reconstructs every past day from the events known by then). -#}
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy=history_incremental_strategy(),
+        partition_by=history_partition_by('as_of_date'),
         unique_key=['as_of_date', 'customer_phone'],
         on_schema_change='append_new_columns',
     )

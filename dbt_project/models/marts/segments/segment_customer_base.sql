@@ -1,6 +1,6 @@
 {#- The vocabulary of segment files: every column a filter (or a file's `sql:`
     condition) can read. Adding a column here makes it available to `sql:` at once;
-    a new named filter also needs a line in segment_definitions.py. -#}
+    a new named filter also needs a line in FILTERS of common/segments.py. -#}
 with
 
 customers as (

@@ -4,7 +4,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy=history_incremental_strategy(),
+        partition_by=history_partition_by('as_of_date'),
         unique_key='as_of_date',
         on_schema_change='append_new_columns',
     )
