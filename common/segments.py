@@ -248,9 +248,19 @@ def validate_segment(path: Path, document, vocabulary: dict[str, tuple[str, ...]
 # --------------------------------------------------------------------------- SQL
 
 
+# Characters engines read differently inside a string literal: a quote (doubled in
+# DuckDB, backslash-escaped in Spark) and the backslash (an escape in Spark only).
+_UNPORTABLE_IN_LITERALS = re.compile(r"(['\\])")
+
+
 def _literal(value) -> str:
+    """A SQL literal every engine reads alike: quotes and backslashes become chr()."""
     if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
+        parts = _UNPORTABLE_IN_LITERALS.split(value)
+        pieces = [f"chr({ord(p)})" if p in ("'", "\\") else f"'{p}'" for p in parts if p]
+        if len(pieces) > 1:
+            return "(" + " || ".join(pieces) + ")"
+        return pieces[0] if pieces else "''"
     return repr(value)
 
 

@@ -359,4 +359,8 @@ def test_each_filter_keeps_the_documented_customers(base, filters, sql, expected
 
 def test_a_quote_in_a_value_is_escaped_not_injected():
     where = segments.filters_to_sql({"rfm_segments": ["Can't Lose Them"]})
-    assert where == "(rfm_segment in ('Can''t Lose Them'))"
+    # chr() rather than '' or \': DuckDB and Spark read a quote inside a literal differently.
+    assert where == "(rfm_segment in (('Can' || chr(39) || 't Lose Them')))"
+    for value in ["Can't Lose Them", "back\\slash", "'", "plain"]:
+        (read,) = duckdb.sql(f"select {segments._literal(value)}").fetchall()[0]
+        assert read == value
