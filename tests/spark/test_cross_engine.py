@@ -21,6 +21,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from common.marts import DbtManifest, DuckDBMartReader, SparkMartReader
@@ -169,10 +170,18 @@ def test_every_dbt_test_passes_on_both_engines(engines):
 
 
 def _canonical(value):
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """One form for a value whichever engine and reader produced it: pandas gives DuckDB's
+    nulls as NA / NaT and its dates as midnight Timestamps; Spark gives None and dates."""
+    if value is None:
         return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):  # an array-like value: compared as it is
+        pass
     if hasattr(value, "isoformat") or isinstance(value, dt.date):
-        return str(value)[:26].replace("T", " ")
+        text = str(value)[:26].replace("T", " ")
+        return text[:10] if text[10:] in ("", " 00:00:00") else text
     if isinstance(value, Decimal | float):
         return float(value)
     if hasattr(value, "item"):  # numpy scalars
