@@ -60,9 +60,10 @@ def _landing_batches(conn, table: str, shas: Iterable[str] | None = None) -> lis
                 sha,
                 f"{ingested_at:%Y-%m-%d}",
                 f"file_sha256 = '{sha}'",
-                # The raw table's columns, payload as the JSON text it holds.
+                # The raw table's columns, payload as the JSON text it holds and the load
+                # time UTC-adjusted (see _portable_columns).
                 "record_id, source_file, line_number, cast(payload as varchar) as payload, "
-                "file_sha256, loaded_at",
+                "file_sha256, timezone('UTC', loaded_at) as loaded_at",
             )
         )
     return batches
@@ -89,6 +90,26 @@ def _phone_batches(conn) -> list[RawBatch]:
     return batches
 
 
+def _portable_columns(conn, table: str) -> str:
+    """The table's columns as engines that read Parquet expect them: timestamps (naive UTC
+    in DuckDB) written UTC-adjusted, which Spark reads as its ``timestamp`` (a naive
+    Parquet timestamp would be ``timestamp_ntz``), and JSON as its text."""
+    rows = conn.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = 'raw' and table_name = ? order by ordinal_position",
+        [table],
+    ).fetchall()
+    parts = []
+    for name, data_type in rows:
+        if data_type == "TIMESTAMP":
+            parts.append(f"timezone('UTC', {name}) as {name}")
+        elif data_type == "JSON":
+            parts.append(f"cast({name} as varchar) as {name}")
+        else:
+            parts.append(name)
+    return ", ".join(parts)
+
+
 def write_batch(conn, parquet_dir: Path, batch: RawBatch) -> Path | None:
     """Write one batch unless its file exists; return the path written (or None)."""
     target = batch_path(parquet_dir, batch)
@@ -97,8 +118,9 @@ def write_batch(conn, parquet_dir: Path, batch: RawBatch) -> Path | None:
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.tmp")
     quoted = str(temporary).replace("'", "''")
+    columns = batch.columns if batch.columns != "*" else _portable_columns(conn, batch.table)
     conn.execute(
-        f"copy (select {batch.columns} from raw.{batch.table} where {batch.where} "
+        f"copy (select {columns} from raw.{batch.table} where {batch.where} "
         f"order by all) to '{quoted}' (format parquet)"
     )
     with temporary.open("rb") as handle:

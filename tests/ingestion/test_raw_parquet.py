@@ -16,7 +16,11 @@ from connectors.phones import refresh_phone_numbers
 
 LOAD_TIME = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 SOURCE = SOURCES_BY_NAME["sms_events"]
-COLUMNS = "record_id, source_file, line_number, payload::varchar, file_sha256, loaded_at"
+# The load time is written UTC-adjusted (Spark reads it as its timestamp): the same instant.
+COLUMNS = (
+    "record_id, source_file, line_number, payload::varchar, file_sha256, "
+    "timezone('UTC', loaded_at) as loaded_at"
+)
 
 
 def _event(i: int) -> str:
@@ -150,7 +154,8 @@ def test_phone_numbers_are_exported_per_refresh(store):
         refresh_phone_numbers(conn, "MA")  # nothing new: no new row, no new file
         rows = conn.execute(
             "select phone_raw, default_region, phone_e164, phone_is_valid, phone_region, "
-            "normalised_at from raw.phone_numbers order by all"
+            # Written UTC-adjusted (Spark reads it as its timestamp): the same instant.
+            "timezone('UTC', normalised_at) from raw.phone_numbers order by all"
         ).fetchall()
         files = conn.execute(
             f"select * from read_parquet('{parquet}/phone_numbers/*/*.parquet', "

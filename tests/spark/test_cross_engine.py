@@ -12,7 +12,6 @@ and every dbt test passing on both engines.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import os
 import re
@@ -27,7 +26,6 @@ import pytest
 from common.marts import DbtManifest, DuckDBMartReader, SparkMartReader
 from common.segments import dbt_vars_args
 from common.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
-from tests.spark.raw_parquet import write_raw_parquet
 
 pytestmark = pytest.mark.spark
 
@@ -91,10 +89,13 @@ def engines(tmp_path_factory):
     root = tmp_path_factory.mktemp("cross_engine")
     generate(root / "landing", root / "truth", customers=CUSTOMERS, months=MONTHS, seed=SEED)
     warehouse = root / "warehouse.duckdb"
+    # Ingestion writes the raw tables' Parquet copy itself (COD360_RAW_PARQUET_DIR): the
+    # product's path to the files Spark reads.
+    parquet_root = root / "raw_parquet"
     with connect(warehouse) as conn:
         for source in LANDING_SOURCES:
-            ingest_source(conn, source, root / "landing")
-        refresh_phone_numbers(conn)
+            ingest_source(conn, source, root / "landing", parquet_dir=parquet_root)
+        refresh_phone_numbers(conn, parquet_dir=parquet_root)
 
     base_env = {k: v for k, v in os.environ.items() if k != "COD360_SEGMENTS_DIR"}
     segment_vars = dbt_vars_args(base_env, DBT_PROJECT_DIR, str(root))
@@ -105,13 +106,7 @@ def engines(tmp_path_factory):
     )
     duck_seconds = time.perf_counter() - started
 
-    # The raw tables as ingestion's Parquet copy, then registered as Spark tables.
-    parquet_root = root / "raw_parquet"
-    manifest = json.loads((root / "duckdb" / "target" / "manifest.json").read_text())
-    sources = sorted(
-        node["name"] for node in manifest["sources"].values() if node["source_name"] == "raw"
-    )
-    write_raw_parquet(warehouse, parquet_root, sources)
+    # The raw tables as ingestion wrote them, registered as Spark tables.
     spark_dir = root / "spark"
     spark_env = {
         **base_env,
