@@ -24,6 +24,15 @@ ORDERS_MODEL = "orders"
 INBOUND_MESSAGES_MODEL = "whatsapp_inbound_messages"
 # Marketing stopped in WhatsApp itself (user_preferences webhooks); also a view.
 USER_PREFERENCES_MODEL = "whatsapp_user_preferences"
+# Every mart the activations read. On a Spark target they are copied into the DuckDB
+# store before an activation runs (common.marts.copy_marts; docs/spark.md).
+ACTIVATION_MARTS = (
+    SEGMENT_MEMBERSHIP_MODEL,
+    CUSTOMER_360_MODEL,
+    ORDERS_MODEL,
+    INBOUND_MESSAGES_MODEL,
+    USER_PREFERENCES_MODEL,
+)
 
 # --- read: not dbt models ----------------------------------------------------------------
 # The raw webhooks, for the status evidence of activations.outbox (biz_opaque_callback_data

@@ -16,6 +16,7 @@ their own tables in one transaction) uses :func:`mart` and :func:`mart_exists`.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from abc import ABC, abstractmethod
@@ -104,8 +105,10 @@ def _load_nodes(path: str, mtime_ns: int, size: int) -> dict[str, dict[str, Any]
 class DbtManifest:
     """dbt's ``target/manifest.json``, read for the marts it describes."""
 
-    def __init__(self, path: Path | str = DBT_MANIFEST_PATH) -> None:
-        self.path = Path(path)
+    def __init__(self, path: Path | str | None = None) -> None:
+        # COD360_DBT_MANIFEST: a deployment (or a test) whose dbt writes its target
+        # folder elsewhere; default dbt_project/target/manifest.json.
+        self.path = Path(path or os.environ.get("COD360_DBT_MANIFEST") or DBT_MANIFEST_PATH)
 
     def _nodes(self) -> dict[str, dict[str, Any]]:
         # dbt rewrites the manifest in place on every invocation: a reader that meets a
@@ -231,7 +234,7 @@ class SparkMartReader(MartReader):
 
     def exists(self, model: str) -> bool:
         target = self.mart(model)
-        return bool(self.spark.catalog.tableExists(target.identifier, target.schema))
+        return bool(self.spark.catalog.tableExists(f"{target.schema}.{target.identifier}"))
 
     def read(
         self, model: str, *, where: str | None = None, params: Sequence[object] = ()
@@ -243,3 +246,42 @@ class SparkMartReader(MartReader):
         sql = f"select {columns} from {self.relation(model)}" + (f" where {where}" if where else "")
         frame = self.spark.sql(sql, args=list(params)) if params else self.spark.sql(sql)
         return frame.toPandas()
+
+
+def copy_marts(
+    reader: MartReader, conn: duckdb.DuckDBPyConnection, models: Sequence[str]
+) -> dict[str, int]:
+    """Copy contracted marts from ``reader``'s engine into the DuckDB store ``conn`` is on.
+
+    Each mart lands at the relation its manifest names, typed by its contract, so code
+    that joins marts with the operational tables in one DuckDB transaction (the
+    activations) runs unchanged when the marts were built on another engine. The copy is
+    whole and replaces the previous one in one transaction; its cost is the marts'
+    size (customers, open orders), not the history's. Returns rows copied per model;
+    a mart not built yet is skipped (0 rows, nothing replaced).
+    """
+    copied: dict[str, int] = {}
+    for model in models:
+        target = reader.mart(model)
+        if not reader.exists(model):
+            copied[model] = 0
+            continue
+        frame = reader.read(model)
+        columns = ", ".join(
+            f"cast({_quote(name)} as {data_type or 'varchar'}) as {_quote(name)}"
+            for name, data_type in target.columns.items()
+        )
+        conn.execute("begin transaction")
+        try:
+            conn.execute(f"create schema if not exists {_quote(target.schema)}")
+            conn.register("_mart_copy", frame)
+            conn.execute(
+                f"create or replace table {target.relation} as select {columns} from _mart_copy"
+            )
+            conn.unregister("_mart_copy")
+            conn.execute("commit")
+        except Exception:
+            conn.execute("rollback")
+            raise
+        copied[model] = len(frame)
+    return copied

@@ -70,9 +70,22 @@ def _preview(args: argparse.Namespace) -> int:
     if not settings.warehouse_path.exists():
         print(f"no warehouse at {settings.warehouse_path}: run the pipeline first", file=sys.stderr)
         return 2
+    # On a Spark target the marts are copied into the DuckDB store first (the copy is
+    # the only write; the preview itself runs in a transaction that is rolled back).
+    from activations.warehouse_tables import ACTIVATION_MARTS
+    from orchestration.resources import WarehouseResource
+
+    copied = WarehouseResource(
+        path=str(settings.warehouse_path), landing_dir=str(settings.landing_dir)
+    ).copy_marts_here(ACTIVATION_MARTS)
+    if copied:
+        print(f"marts copied from Spark: {copied}")
     preview = preview_campaign(lambda: connect(settings.warehouse_path), campaign, args.at)
     print("\n".join(preview.lines(campaign)))
-    print("\nNothing was written or sent.")
+    print(
+        "\nNothing was sent"
+        + (" (only the marts' copy was written)." if copied else " or written.")
+    )
     return 0
 
 

@@ -129,3 +129,62 @@ def test_a_manifest_caught_half_written_is_read_again_once_complete(tmp_path):
 
     threading.Timer(0.5, finish_writing).start()
     assert set(DbtManifest(path).models()) == {"orders"}
+
+
+def test_copy_marts_lands_each_mart_at_its_manifest_name_typed_by_its_contract(
+    manifest, warehouse, tmp_path
+):
+    """What a Spark target does before an activation, here from one DuckDB file to another:
+    the contract's columns only, cast to the contract's types; a re-copy replaces, and a
+    mart not built yet is skipped without touching the store."""
+    from common.marts import copy_marts
+
+    reader = DuckDBMartReader(warehouse, manifest)
+    store = tmp_path / "operational.duckdb"
+    with duckdb.connect(str(store)) as conn:
+        assert copy_marts(reader, conn, ["orders"]) == {"orders": 2}
+        assert copy_marts(reader, conn, ["orders"]) == {"orders": 2}  # replaced, not appended
+        columns = conn.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'marts' and table_name = 'orders' order by ordinal_position"
+        ).fetchall()
+        rows = conn.execute("select * from marts.orders order by order_ref").fetchall()
+    assert columns == [
+        ("order_ref", "VARCHAR"),
+        ("total_amount", "DECIMAL(12,2)"),
+        ("is_open", "BOOLEAN"),
+    ]
+    assert [(r[0], float(r[1]), r[2]) for r in rows] == [
+        ("shopify:1", 249.0, True),
+        ("shopify:2", 99.5, False),
+    ]
+
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    with duckdb.connect(str(store)) as conn:
+        assert copy_marts(DuckDBMartReader(empty, manifest), conn, ["orders"]) == {"orders": 0}
+        assert conn.execute("select count(*) from marts.orders").fetchone() == (2,)
+
+
+def test_the_manifest_can_be_named_by_the_environment(manifest, monkeypatch):
+    monkeypatch.setenv("COD360_DBT_MANIFEST", str(manifest.path))
+    assert DbtManifest().path == manifest.path
+    assert DbtManifest().mart("orders").identifier == "orders"
+
+
+def test_the_warehouse_resource_reads_marts_on_the_engine_of_the_dbt_target(warehouse, monkeypatch):
+    from common import spark
+    from orchestration.resources import WarehouseResource
+
+    monkeypatch.delenv("COD360_DBT_TARGET", raising=False)
+    resource = WarehouseResource(path=str(warehouse), landing_dir=".")
+    assert resource.marts_engine == "duckdb"
+    assert isinstance(resource.mart_reader(), DuckDBMartReader)
+    assert resource.copy_marts_here(("orders",)) == {}  # the marts are already in the file
+    for target in ("spark_local", "spark_cluster", "databricks"):
+        monkeypatch.setenv("COD360_DBT_TARGET", target)
+        assert spark.engine() == "spark"
+        assert WarehouseResource(path=str(warehouse), landing_dir=".").marts_engine == "spark"
+    assert WarehouseResource(
+        path=str(warehouse), landing_dir=".", engine="duckdb"
+    ).marts_engine == ("duckdb")

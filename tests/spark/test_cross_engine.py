@@ -228,3 +228,126 @@ def test_the_mart_is_the_same_on_both_engines(engines, model):
         if not _same(d[i], s[i])
     ]
     assert differences == [], differences[:20]
+
+
+# --- the Python side on each engine: scores and a campaign dry run --------------------------
+# Compared per order, every column but scored_at (the moment of each run).
+DRY_RUN_COLUMNS = ["outbox_key", "verdict", "reason", "variant", "template_name", "body_params"]
+
+
+def _operational_store(warehouse: Path, target: Path) -> Path:
+    """The DuckDB file as a Spark deployment has it: raw tables and phones, no dbt models."""
+    import shutil
+
+    import duckdb
+
+    shutil.copy(warehouse, target)
+    with duckdb.connect(str(target)) as conn:
+        catalog = conn.execute("select current_database()").fetchone()[0]
+        schemas = [
+            row[0]
+            for row in conn.execute(
+                "select schema_name from information_schema.schemata where catalog_name = ?",
+                [catalog],
+            ).fetchall()
+        ]
+        for schema in schemas:
+            if schema not in ("main", "raw", "information_schema", "pg_catalog"):
+                conn.execute(f'drop schema "{schema}" cascade')
+        # dbt's models in the default schema (main cannot be dropped itself)
+        for name, kind in conn.execute(
+            "select table_name, table_type from information_schema.tables "
+            "where table_catalog = ? and table_schema = 'main'",
+            [catalog],
+        ).fetchall():
+            conn.execute(f'drop {"view" if kind == "VIEW" else "table"} main."{name}"')
+    return target
+
+
+@pytest.fixture(scope="module")
+def activation_runs(engines, tmp_path_factory):
+    """``order_scores`` and every shipped campaign's dry run, materialized by Dagster through
+    the warehouse resource on each engine; yields the rows they wrote, per engine."""
+    import dagster as dg
+    import duckdb
+
+    from activations.campaign_config import CAMPAIGNS_DIR, load_campaign_files
+    from activations.clients.resources import WhatsAppCloudResource
+    from ml.store_resource import ModelStoreResource
+    from orchestration.defs.activations.campaigns import build_campaign_asset
+    from orchestration.defs.lead_score.assets import order_scores
+    from orchestration.resources import WarehouseResource
+
+    root = tmp_path_factory.mktemp("activations_on_both")
+    campaigns = load_campaign_files(CAMPAIGNS_DIR).campaigns
+    duck_warehouse = engines["duckdb"].warehouse_path
+    stores = {
+        "duckdb": duck_warehouse,
+        "spark": _operational_store(duck_warehouse, root / "spark_operational.duckdb"),
+    }
+    runs = {}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, store in stores.items():
+            patch.setenv("COD360_DBT_MANIFEST", str(engines[name].manifest.path))
+            warehouse = WarehouseResource(path=str(store), landing_dir=str(root), engine=name)
+            started = time.perf_counter()
+            result = dg.materialize(
+                [order_scores, *(build_campaign_asset(c) for c in campaigns)],
+                resources={
+                    "warehouse": warehouse,
+                    "model_store": ModelStoreResource(root=str(root / f"models_{name}")),
+                    # The shipped campaigns are off: no client is built, nothing is called.
+                    "whatsapp": WhatsAppCloudResource(phone_number_id="0", access_token="off"),
+                },
+            )
+            assert result.success
+            with duckdb.connect(str(store), read_only=True) as conn:
+                runs[name] = {
+                    "seconds": time.perf_counter() - started,
+                    "scores": conn.execute("select * from ml.order_scores").df(),
+                    "dry_runs": conn.execute("select * from activations.dry_run_sends").df(),
+                    "reports": {
+                        c.id: result.asset_materializations_for_node(
+                            "__".join(["activations", c.id])
+                        )
+                        for c in campaigns
+                    },
+                }
+    print(
+        f"\nactivations: order_scores + {len(campaigns)} campaign dry runs "
+        + " | ".join(
+            f"{name} {run['seconds']:.0f} s, {len(run['scores'])} scores, "
+            f"{len(run['dry_runs'])} planned sends"
+            for name, run in runs.items()
+        )
+    )
+    return runs
+
+
+def _by_key(frame: pd.DataFrame, columns: list[str]) -> list[tuple]:
+    return sorted(
+        tuple(_canonical(v) for v in row) for row in frame[columns].itertuples(index=False)
+    )
+
+
+def test_order_scores_are_the_same_on_both_engines(activation_runs):
+    duck, spark = activation_runs["duckdb"]["scores"], activation_runs["spark"]["scores"]
+    assert len(duck) > 0
+    assert list(spark.columns) == list(duck.columns)
+    compared = [c for c in duck.columns if c != "scored_at"]
+    duck_rows, spark_rows = _by_key(duck, compared), _by_key(spark, compared)
+    differences = [
+        (d, s)
+        for d, s in zip(duck_rows, spark_rows, strict=True)
+        if not all(_same(a, b) for a, b in zip(d, s, strict=True))
+    ]
+    assert differences == [], differences[:10]
+
+
+def test_a_campaign_dry_run_plans_the_same_sends_on_both_engines(activation_runs):
+    duck, spark = activation_runs["duckdb"]["dry_runs"], activation_runs["spark"]["dry_runs"]
+    # The shipped campaigns are off: each run is a dry run, and at least one has an audience.
+    assert len(duck) > 0
+    assert _by_key(spark, ["campaign_id", *DRY_RUN_COLUMNS]) == _by_key(
+        duck, ["campaign_id", *DRY_RUN_COLUMNS]
+    )

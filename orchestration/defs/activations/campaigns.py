@@ -30,6 +30,7 @@ from orchestration.defs.activations.common import (
     ActivationConfig,
     activation_key,
     failing_loudly_when_halted,
+    marts_here,
     report_metadata,
     run_mode,
 )
@@ -95,6 +96,7 @@ def build_campaign_asset(campaign: Campaign) -> dg.AssetsDefinition:
         whatsapp: WhatsAppCloudResource,
     ) -> dg.MaterializeResult:
         enforce_quality_gate(context)
+        marts_here(context, warehouse)
         if not campaign.enabled:
             dry_run, reason = True, "campaign disabled in its file: dry run, nothing sent"
             deliverer = None

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from activations.campaign_runner import CampaignHalted, CampaignReport
 from activations.warehouse_tables import (
+    ACTIVATION_MARTS,
     CUSTOMER_360_MODEL,
     INBOUND_MESSAGES_MODEL,
     ORDERS_MODEL,
@@ -18,6 +19,7 @@ from activations.warehouse_tables import (
 )
 from orchestration.defs.lead_score.assets import order_scores
 from orchestration.defs.transform.assets import cod360_dbt_models
+from orchestration.resources import WarehouseResource
 
 ACTIVATIONS_GROUP = "activations"
 # The lead-score asset that writes ml.order_scores: its own key, so lineage follows a rename.
@@ -115,3 +117,11 @@ def failing_loudly_when_halted() -> Iterator[None]:
                 **report_metadata(halted.report),
             },
         ) from halted
+
+
+def marts_here(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> None:
+    """On a Spark target, copy the marts activations read into the DuckDB store first
+    (``WarehouseResource.copy_marts_here``; docs/spark.md); on DuckDB, nothing to do."""
+    copied = warehouse.copy_marts_here(ACTIVATION_MARTS)
+    if copied:
+        context.log.info(f"marts copied from {warehouse.marts_engine}: {copied}")

@@ -29,6 +29,7 @@ from orchestration.defs.activations.common import (
     ActivationConfig,
     activation_key,
     failing_loudly_when_halted,
+    marts_here,
     report_metadata,
     run_mode,
 )
@@ -103,6 +104,7 @@ def order_confirmation(
     """New COD orders awaiting confirmation get the `order_confirmation` template with
     CONFIRM / CANCEL quick replies (one message per order, through the outbox)."""
     enforce_quality_gate(context)
+    marts_here(context, warehouse)
     settings = config.settings(activation_settings.brand_name)
     deliverer = None if config.dry_run else whatsapp_deliverer(whatsapp)
     dry_run, reason = run_mode(config, deliverer, "WhatsApp (WHATSAPP_ACCESS_TOKEN)")
@@ -129,6 +131,7 @@ def order_confirmation_sms_fallback(
     """Orders still pending `fallback_after_minutes` after an unanswered (or failed) WhatsApp
     confirmation get one SMS; the gateway dedupes on the outbox key."""
     enforce_quality_gate(context)
+    marts_here(context, warehouse)
     settings = config.settings(activation_settings.brand_name)
     deliverer = None if config.dry_run else sms_deliverer(sms_gateway)
     dry_run, reason = run_mode(config, deliverer, "SMS gateway (SMS_API_KEY)")
@@ -155,6 +158,7 @@ def delivery_codes(
     """Each order out for delivery gets a new 6-digit delivery code (`delivery_code` template);
     only its HMAC is stored (`activations.otp_codes`), a new code supersedes the old."""
     enforce_quality_gate(context)
+    marts_here(context, warehouse)
     try:
         secret = otp_secret(activation_settings.otp_secret)
     except OtpSecretError:
@@ -188,6 +192,7 @@ def delivery_reattempts(
     """A failed attempt with reason `otp_not_provided` gets a re-attempt message: free text
     inside the 24 h window, the `delivery_reattempt` template outside it."""
     enforce_quality_gate(context)
+    marts_here(context, warehouse)
     deliverer = None if config.dry_run else whatsapp_deliverer(whatsapp)
     dry_run, reason = run_mode(config, deliverer, "WhatsApp (WHATSAPP_ACCESS_TOKEN)")
     return _run(

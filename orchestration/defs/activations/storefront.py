@@ -29,6 +29,7 @@ from orchestration.defs.activations.common import (
     ORDERS_KEY,
     ActivationConfig,
     activation_key,
+    marts_here,
 )
 from orchestration.defs.activations.gates import enforce_quality_gate
 from orchestration.defs.activations.resources import ActivationSettings, storefront_resources
@@ -75,6 +76,7 @@ def storefront_decisions(
     `activations.storefront_decisions` before it is pushed to the order's storefront. A held
     order is never confirmed automatically."""
     enforce_quality_gate(context)
+    marts_here(context, warehouse)
     now = utc_now()
     configured = storefront_resources(shopify, woocommerce, youcan)
     dry_run = config.dry_run or not configured

@@ -16,7 +16,7 @@ import dagster as dg
 import pandas as pd
 from dagster_dbt import get_asset_key_for_model
 
-from common.marts import DuckDBMartReader, MartError
+from common.marts import MartError
 from ml.config import load_lead_score_config
 from ml.drift import drift_report
 from ml.evaluation import EvaluationReport
@@ -55,7 +55,7 @@ class LeadScoreTrainingConfig(dg.Config):
 
 def _order_frame(warehouse: WarehouseResource, *, open_only: bool = False) -> pd.DataFrame:
     """``order_rto_history`` as the ML input contract wants it (tz-aware UTC timestamps)."""
-    reader = DuckDBMartReader(warehouse.path)
+    reader = warehouse.mart_reader()
     try:
         frame = reader.read(ORDER_HISTORY_MART, where="is_open" if open_only else None)
     except MartError as exc:
