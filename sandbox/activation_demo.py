@@ -30,6 +30,7 @@ from activations.decisions import decisions_by_band
 from activations.warehouse_tables import CAMPAIGN_RUNS, OUTBOX, ensure_activation_tables
 from common.settings import Settings
 from common.warehouse import connect
+from sandbox.carrier_demo import carrier_demo, carrier_lines, hand_over, pull_and_instruct_keys
 from sandbox.contract_servers import ScriptedReply
 from sandbox.demo_servers import demo_servers, simulated_now
 
@@ -109,7 +110,8 @@ def run_activation_demo(settings: Settings, instance: dg.DagsterInstance | None 
     }
     with (
         demo_servers(settings.warehouse_path, settings.landing_dir, replies=replies) as servers,
-        _environment({**servers.env, "COD360_CAMPAIGNS_DIR": str(campaigns)}),
+        carrier_demo(settings.data_dir, simulated_now(settings.warehouse_path)) as carriers,
+        _environment({**servers.env, **carriers.env, "COD360_CAMPAIGNS_DIR": str(campaigns)}),
         ExitStack() as stack,
     ):
         # Same instance as the stages before when DAGSTER_HOME is set: the quality gate reads
@@ -117,14 +119,21 @@ def run_activation_demo(settings: Settings, instance: dg.DagsterInstance | None 
         from orchestration.cli import dagster_instance
 
         run_instance = instance or stack.enter_context(dagster_instance())
-        print("  pass 1: send", flush=True)
+        print("  pass 1: send; hand a few open orders to the two carrier APIs", flush=True)
+        hand_over(carriers, settings.warehouse_path)
         first = _materialize(run_instance, [], {})
         servers.flush()
-        print("  pass 2: ingest webhooks and replies, follow up", flush=True)
-        second = _materialize(run_instance, FOLLOW_UP, follow_up_config)
+        print(
+            "  pass 2: ingest webhooks and replies, follow up; pull the carriers' scans",
+            flush=True,
+        )
+        second = _materialize(
+            run_instance, [*FOLLOW_UP, *pull_and_instruct_keys()], follow_up_config
+        )
         servers.flush()
         duplicates = servers.whatsapp.duplicates.duplicates() + servers.sms.duplicates.duplicates()
     print_activation_summary(settings.warehouse_path)
+    print("\n".join(carrier_lines(settings.warehouse_path)))
     print(f"  messages the servers received twice: {len(duplicates)}")
     return first and second and not duplicates
 
