@@ -63,6 +63,30 @@ def drift_report(model, orders: pd.DataFrame, config: DriftConfig) -> DriftRepor
     # Everything placed after the calibration window, up to the latest order (inclusive).
     latest = max(frame["placed_at"].max(), splits.calibration.end)
     after = TimeWindow(splits.calibration.end, latest + pd.Timedelta(seconds=1))
+    return _report(model, frame, after, config)
+
+
+def staleness_report(model, orders: pd.DataFrame, config: DriftConfig) -> DriftReport:
+    """Drift on the *mature* orders placed after everything the version was fitted or
+    judged on: after its test window, and at least its outcome gap before the latest order.
+
+    A version trained on today's data has no such order (its test window ends one gap
+    before the data), so this is empty for it; a version trained on an old cutoff, or
+    approved long ago, is judged on every order it has met since, each resolved as fully
+    as the windows it was trained on. The promotion gate refuses on this report
+    (:mod:`ml.promotion`); :func:`drift_report` (from the calibration window, young
+    orders included) is the early warning on the approved version.
+    """
+    splits = TimeSplits.from_dict(model.card["splits"])
+    frame = validate_orders(orders).orders
+    mature_until = frame["placed_at"].max() - splits.gap
+    if not mature_until > splits.test.end:
+        window = TimeWindow(splits.test.end, splits.test.end)
+        return DriftReport(model.version, window, _empty(), config.tolerance)
+    return _report(model, frame, TimeWindow(splits.test.end, mature_until), config)
+
+
+def _report(model, frame: pd.DataFrame, after: TimeWindow, config: DriftConfig) -> DriftReport:
     seen = decision_snapshots(frame, after, pd.Timedelta(model.card["decision_horizon"]))
     if len(seen) == 0:
         return DriftReport(model.version, after, _empty(), config.tolerance)
@@ -114,4 +138,4 @@ def _empty() -> pd.DataFrame:
     )
 
 
-__all__ = ["DRIFT_DIMENSIONS", "DriftReport", "drift_report"]
+__all__ = ["DRIFT_DIMENSIONS", "DriftReport", "drift_report", "staleness_report"]

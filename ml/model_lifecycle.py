@@ -13,6 +13,7 @@ import pandas as pd
 from ml.baseline import baseline_model
 from ml.challenger import fit_challenger
 from ml.config import LeadScoreConfig, load_lead_score_config
+from ml.drift import staleness_report
 from ml.evaluation import EvaluationReport, evaluate_lead_score
 from ml.features import validate_orders
 from ml.model_store import ModelStore
@@ -102,14 +103,21 @@ def record_verdict(
     version: str,
     report: EvaluationReport,
     config: LeadScoreConfig | None = None,
+    orders: pd.DataFrame | None = None,
 ) -> PromotionDecision:
     """Decide whether ``version`` may replace the approved one; keep the verdict with it.
+
+    With ``orders`` (the warehouse's order frame now), a version that has drifted on the
+    mature orders placed after its test window is refused as stale (:mod:`ml.promotion`).
 
     Nothing is promoted here: the verdict is what :func:`promote_if_approved` (and
     ``python -m ml promote``) read later.
     """
     config = config or load_lead_score_config()
-    decision = decide_promotion(report, config.promotion)
+    drift = (
+        staleness_report(store.load(version), orders, config.drift) if orders is not None else None
+    )
+    decision = decide_promotion(report, config.promotion, drift)
     store.record_decision(version, decision)
     return decision
 

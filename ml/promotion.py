@@ -13,6 +13,15 @@ refused when it is worse than any of them by more than the tolerance of that mea
 
 Tolerances exist because a retrain on a fresh month should not be blocked by noise
 of a few thousandths; they are absolute, so they mean the same on every window.
+
+A stale candidate is refused too: when mature orders placed after its test window
+(:func:`ml.drift.staleness_report`) are numerous enough (``drift.min_orders`` in a
+platform or band, the groups the score can see) and its decision-time predictions miss
+their realised RTO by more than ``drift.tolerance``, the version no longer describes the
+store, however well it ranked its own test window. A version trained on today's data has
+no such order and passes; one trained with an old ``cutoff``, or promoted by hand long
+after its training, is what this catches. ``python -m ml promote --force`` overrides, as
+for every refusal.
 """
 
 from __future__ import annotations
@@ -21,7 +30,15 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ml.config import PromotionTolerances
+from ml.drift import DriftReport
 from ml.evaluation import BASELINE, CANDIDATE, PREVIOUS, EvaluationReport
+
+DRIFT = "drift since evaluation"
+# Only what the score knows at its decision: the carrier is assigned at dispatch, after
+# the score (ml/evidence.py), so a carrier's realised rate differing from the mean
+# prediction is heterogeneity the score cannot see, not staleness. The drift check on the
+# approved version still reports carriers (for operations); the gate does not refuse on them.
+GATED_DRIFT_DIMENSIONS = ("platform", "band")
 
 # (metric, higher is better, name of the tolerance)
 MEASURES = (
@@ -58,9 +75,13 @@ class PromotionDecision:
 
 
 def decide_promotion(
-    report: EvaluationReport, tolerances: PromotionTolerances
+    report: EvaluationReport,
+    tolerances: PromotionTolerances,
+    drift: DriftReport | None = None,
 ) -> PromotionDecision:
-    """Approve the report's candidate only if no measure is worse than a reference's.
+    """Approve the report's candidate only if no measure is worse than a reference's,
+    and, when ``drift`` (the candidate's :func:`ml.drift.drift_report`) is given, no
+    group has drifted since its calibration window.
 
     References are the baseline and, if the report has one, the previous (approved)
     version — both evaluated on the same window as the candidate.
@@ -95,5 +116,47 @@ def decide_promotion(
                     ),
                 }
             )
+    if drift is not None:
+        checks.extend(_drift_checks(drift))
     approved = all(c["passed"] for c in checks)
     return PromotionDecision(approved, report.candidate_version, checks)
+
+
+def _drift_checks(drift: DriftReport) -> list[dict[str, Any]]:
+    """One failed check per drifted group of a gated dimension; one passed check if none."""
+    drifted = drift.drifted[drift.drifted["dimension"].isin(GATED_DRIFT_DIMENSIONS)]
+    if drifted.empty:
+        resolved = int(drift.groups.loc[drift.groups["dimension"] == "band", "orders"].sum())
+        return [
+            {
+                "reference": DRIFT,
+                "reference_version": None,
+                "metric": "max_gap",
+                "candidate": float(drift.groups["gap"].abs().max()) if resolved else 0.0,
+                "reference_value": None,
+                "worse_by": 0.0,
+                "tolerance": drift.tolerance,
+                "passed": True,
+                "message": (
+                    f"not stale: no drift on {resolved} mature orders after its test window"
+                ),
+            }
+        ]
+    return [
+        {
+            "reference": DRIFT,
+            "reference_version": None,
+            "metric": f"gap/{row.dimension}/{row.value}",
+            "candidate": float(row.predicted),
+            "reference_value": float(row.realised),
+            "worse_by": abs(float(row.gap)),
+            "tolerance": drift.tolerance,
+            "passed": False,
+            "message": (
+                f"stale: {row.dimension}={row.value} predicted RTO {row.predicted:.1%} vs "
+                f"realised {row.realised:.1%} on {row.orders} mature orders placed after its "
+                f"test window (tolerance ±{drift.tolerance:.0%})"
+            ),
+        }
+        for row in drifted.itertuples()
+    ]

@@ -136,8 +136,9 @@ def lead_score_evaluation(
     model_store: ModelStoreResource,
 ) -> EvaluationReport:
     store = model_store.get_store()
-    report = evaluate_version(_order_frame(warehouse), store, lead_score_model)
-    verdict = record_verdict(store, lead_score_model, report, load_lead_score_config())
+    orders = _order_frame(warehouse)
+    report = evaluate_version(orders, store, lead_score_model)
+    verdict = record_verdict(store, lead_score_model, report, load_lead_score_config(), orders)
     context.add_output_metadata(
         {
             "version": lead_score_model,
@@ -174,7 +175,9 @@ def evaluation_plot_metadata(report: EvaluationReport) -> dict[str, dg.MetadataV
     blocking=True,
     description=(
         "Refuses a version that is worse than the rule-based baseline or than the approved "
-        "version on the same held-out window (AUC, Brier, log loss, profit at the bands). "
+        "version on the same held-out window (AUC, Brier, log loss, profit at the bands), "
+        "or that is stale: drifted beyond `drift.tolerance` on the orders resolved after its "
+        "calibration window. "
         "Blocking: when it fails, `lead_score_approved_version` and `order_scores` do not run "
         "and the approved version stays."
     ),
@@ -183,15 +186,20 @@ def lead_score_promotion_gate(
     lead_score_evaluation: EvaluationReport, model_store: ModelStoreResource
 ) -> dg.AssetCheckResult:
     report = lead_score_evaluation
-    decision = decide_promotion(report, load_lead_score_config().promotion)
+    store = model_store.get_store()
+    # The verdict the evaluation recorded (it saw the order frame, so drift counts too);
+    # decided again from the report alone if none was recorded.
+    verdict = (
+        store.decision(report.candidate_version)
+        or decide_promotion(report, load_lead_score_config().promotion).as_dict()
+    )
     return dg.AssetCheckResult(
-        passed=decision.approved,
-        description=decision.summary(),
+        passed=bool(verdict["approved"]),
+        description=verdict["summary"],
         metadata={
             "version": report.candidate_version,
-            "approved_version": model_store.get_store().approved_version()
-            or "none (baseline scores orders)",
-            "checks": dg.MetadataValue.json(decision.checks),
+            "approved_version": store.approved_version() or "none (baseline scores orders)",
+            "checks": dg.MetadataValue.json(verdict["checks"]),
         },
     )
 
