@@ -7,10 +7,25 @@ customers as (
     select * from {{ ref('customer_360') }}
 ),
 
+customer_orders as (
+    select * from {{ ref('int_orders_as_of') }}
+    where customer_phone is not null
+),
+
+first_orders as (
+    -- The ad that brought the customer: the one of their first order (up to the run date).
+    {{ deduplicate_first(
+        'customer_orders',
+        partition_by='customer_phone',
+        order_by='placed_at, order_ref',
+        columns=['customer_phone', 'order_ref', 'ad_channel', 'ad_source', 'ad_campaign', 'ad_id']
+    ) }}
+),
+
 final as (
     select
-        customer_phone,
-        as_of_date,
+        customers.customer_phone,
+        customers.as_of_date,
         customer_name,
         latest_city,
         cities_seen,
@@ -48,8 +63,14 @@ final as (
         monetary_score,
         is_potential_refuser,
         rto_risk_score,
-        risk_band
+        risk_band,
+        first_orders.order_ref as first_order_ref,
+        coalesce(first_orders.ad_channel, 'unattributed') as first_order_ad_channel,
+        first_orders.ad_source as first_order_ad_source,
+        first_orders.ad_campaign as first_order_ad_campaign,
+        first_orders.ad_id as first_order_ad_id
     from customers
+    left join first_orders on customers.customer_phone = first_orders.customer_phone
 )
 
 select * from final
