@@ -204,3 +204,56 @@ def test_the_first_order_ad_segment_holds_the_customers_that_ad_brought_who_got_
     }
     assert len(by_hand) > 10
     assert members == by_hand
+
+
+def test_placement_scores_are_written_once_and_averaged_per_ad_on_the_next_build(
+    marts_warehouse, tmp_path
+):
+    import base64
+
+    from ml.store_resource import ModelStoreResource
+    from orchestration.defs.ads.assets import ad_performance_chart, order_placement_scores
+    from orchestration.resources import WarehouseResource
+
+    copy = marts_warehouse.copy_to(tmp_path / "scored")
+    warehouse = WarehouseResource(path=str(copy.warehouse), landing_dir=str(tmp_path))
+    store = ModelStoreResource(root=str(tmp_path / "models"))  # empty: the baseline scores
+    first = order_placement_scores(warehouse=warehouse, model_store=store)
+    again = order_placement_scores(warehouse=warehouse, model_store=store)
+    assert first.metadata["orders_scored_now"] == first.metadata["dagster/row_count"] > 500
+    assert again.metadata["orders_scored_now"] == 0  # re-running rewrites nothing
+    copy.dbt_ok("build", "--select", "ad_performance")
+    with duckdb.connect(str(copy.warehouse), read_only=True) as conn:
+        mismatches = conn.execute(
+            """
+            with hand as (
+                select ads.ad_key, count(*) as scored, avg(scores.score) as mean_score
+                from intermediate.int_orders_as_of as orders
+                inner join ml.order_placement_scores as scores
+                    on orders.order_ref = scores.order_ref
+                inner join marts.ad_performance as ads
+                    on ads.ad_channel = orders.ad_channel
+                    and coalesce(ads.ad_id, '') = coalesce(orders.ad_id, '')
+                    and coalesce(ads.ad_campaign, '') = coalesce(orders.ad_campaign, '')
+                    and coalesce(ads.ad_source, '') = coalesce(orders.ad_source, '')
+                    and coalesce(ads.ad_form_id, '') = coalesce(orders.ad_form_id, '')
+                group by ads.ad_key
+            )
+            select ads.ad_key from marts.ad_performance as ads
+            left join hand on ads.ad_key = hand.ad_key
+            where ads.orders_scored_at_placement != ads.leads
+               or ads.orders_scored_at_placement != hand.scored
+               or abs(ads.avg_lead_score_at_placement - hand.mean_score) > 1e-9
+            """
+        ).fetchall()
+        # Scored as of placement: never after it.
+        late = conn.execute(
+            "select count(*) from ml.order_placement_scores where scored_at > placed_at"
+        ).fetchone()[0]
+    assert mismatches == []
+    assert late == 0
+    chart = ad_performance_chart(warehouse=warehouse)
+    image = chart.metadata["chart"].value.split("base64,")[1].rstrip(")")
+    assert base64.b64decode(image).startswith(b"\x89PNG")
+    ranking = chart.metadata["ranking"].value
+    assert ranking.count("- top ") == 3 and ranking.count("- bottom ") == 3

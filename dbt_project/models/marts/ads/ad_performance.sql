@@ -94,6 +94,17 @@ per_ad as (
     group by ad_key, ad_channel
 ),
 
+lead_form_ad_names as (
+    -- A TikTok ad that also sends storefront traffic writes its id in utm_content: the
+    -- lead form names it (ad_name), the UTM does not.
+    select
+        ad_id,
+        max(ad_name) as ad_name
+    from order_facts
+    where ad_channel = 'tiktok_lead_form'
+    group by ad_id
+),
+
 final as (
     select
         per_ad.ad_key,
@@ -102,7 +113,11 @@ final as (
         per_ad.ad_advertiser_id,
         per_ad.ad_campaign,
         per_ad.ad_id,
-        per_ad.ad_name,
+        case
+            when per_ad.ad_channel = 'storefront_utm' and per_ad.ad_source = 'tiktok'
+                then coalesce(lead_form_ad_names.ad_name, per_ad.ad_name)
+            else per_ad.ad_name
+        end as ad_name,
         per_ad.ad_form_id,
         per_ad.ad_form_name,
         run_date.as_of_date,
@@ -136,6 +151,7 @@ final as (
         cast(per_ad.avg_lead_score_at_placement as double) as avg_lead_score_at_placement,
         cast(per_ad.avg_rto_probability_at_placement as double) as avg_rto_probability_at_placement
     from per_ad
+    left join lead_form_ad_names on per_ad.ad_id = lead_form_ad_names.ad_id
     cross join run_date
 )
 
