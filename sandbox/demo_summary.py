@@ -125,6 +125,15 @@ def _ads(conn) -> None:
     print("\nAds by profit per lead (ad_performance; RTO with its 95 % interval)")
     for line in ranking_lines(ads):
         print(f"  {line}")
+    if not ads["orders_scored_at_placement"].any() and table_exists(
+        conn, "ml", "order_placement_scores"
+    ):
+        # Written after dbt in the same run (orchestration/defs/ads): in the mart next build.
+        (scored,) = conn.execute("select count(*) from ml.order_placement_scores").fetchone()
+        print(
+            f"  lead score at placement: {scored} orders scored after this dbt build; "
+            "ad_performance averages them from its next build"
+        )
     # The simulator's truth: ad id -> creative -> logit effect on intent (world.AD_CREATIVES).
     effect = {}
     for index, (creative, _share, logit) in enumerate(w.AD_CREATIVES):

@@ -198,7 +198,7 @@ def test_the_first_order_ad_segment_holds_the_customers_that_ad_brought_who_got_
         for (phone,) in conn.execute(
             """
             select customer_phone from marts.segment_membership
-            where segment_name = 'first_order_from_ugc_ad_delivered'
+            where segment_name = 'from_ugc_ad_delivered'
             """
         ).fetchall()
     }

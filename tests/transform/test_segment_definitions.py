@@ -78,7 +78,7 @@ def test_every_shipped_segment_file_is_valid_and_named_after_its_file():
         "out_for_delivery_today",
         "delivered_last_3_days",
         "high_risk_rto_history",
-        "first_order_from_ugc_ad_delivered",
+        "from_ugc_ad_delivered",
     }
     assert all(Path(s.source_file).stem == s.name for s in loaded)
 
