@@ -15,7 +15,6 @@ plain SQL of ``benchmarks/reference_sql/`` (four files, run in order) into the s
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,12 +66,11 @@ def _dbt_vars() -> dict:
 
 
 def _phone_normaliser():
-    """``_normalise(raw, region)`` of the dbt Python model, loaded from its file (not copied)."""
-    path = DBT_PROJECT_DIR / "models" / "intermediate" / "int_phone_numbers.py"
-    spec = importlib.util.spec_from_file_location("int_phone_numbers_model", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module._normalise
+    """The product's own ``normalise_phone(raw, region)`` (connectors/phones.py, the step
+    before dbt), not a copy: the dbt Python model it replaced is gone."""
+    from connectors.phones import normalise_phone
+
+    return normalise_phone
 
 
 def _load_phones(conn: duckdb.DuckDBPyConnection, region: str) -> int:
@@ -112,7 +110,10 @@ def run_reference(warehouse: Path) -> dict[str, int]:
                 conn.execute(f"set variable {name} = ?", [value])
         for sql_file in sorted(SQL_DIR.glob("0[12]_*.sql")):
             conn.execute(sql_file.read_text(encoding="utf-8"))
-        _load_phones(conn, dbt_vars.get("default_phone_region") or "MA")
+        # The var is a Jinja env_var() expression; the phone step reads the same setting.
+        from connectors.phones import default_phone_region
+
+        _load_phones(conn, default_phone_region())
         for sql_file in sorted(SQL_DIR.glob("0[34]_*.sql")):
             conn.execute(sql_file.read_text(encoding="utf-8"))
         return {

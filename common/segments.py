@@ -51,8 +51,13 @@ OPEN_ORDER_STATUSES = (
 NO_DELIVERED_ORDER = "No Delivered Order"
 POTENTIAL_REFUSERS = "Potential Refusers"
 
+# How a customer's first order was attributed (segment_customer_base.first_order_ad_channel).
+AD_CHANNELS = ("tiktok_lead_form", "storefront_utm", "unattributed")
+
 # filter name -> (kind, base column). Kinds: "days" / "count" (integer ≥ 0), "amount"
-# (number ≥ 0), "rate" (0…1), "flag" (true / false), "values" (non-empty list).
+# (number ≥ 0), "rate" (0…1), "flag" (true / false), "values" (non-empty list from a
+# vocabulary), "texts" (non-empty list of any non-empty texts: ad ids and UTM values are
+# the advertiser's own, no list knows them).
 FILTERS: dict[str, tuple[str, str]] = {
     "platforms": ("values", "platforms_seen"),
     "payment_methods": ("values", "payment_methods_seen"),
@@ -70,6 +75,10 @@ FILTERS: dict[str, tuple[str, str]] = {
     "lifecycle_stages": ("values", "lifecycle_stage_code"),
     "rfm_segments": ("values", "rfm_segment"),
     "consent_required": ("flag", "can_message_marketing"),
+    "first_order_ad_channels": ("values", "first_order_ad_channel"),
+    "first_order_ad_sources": ("texts", "first_order_ad_source"),
+    "first_order_ad_campaigns": ("texts", "first_order_ad_campaign"),
+    "first_order_ad_ids": ("texts", "first_order_ad_id"),
 }
 # Bounds that must not cross: (min filter, max filter, whether min may equal max).
 BOUNDS = (
@@ -184,6 +193,13 @@ def _check_filter(field: str, value, vocabulary: dict[str, tuple[str, ...]]) -> 
                 return f"every value must be text, got {item!r}"
             if item not in allowed:
                 return f"unknown value {item!r} (expected one of: {', '.join(allowed)})"
+    elif kind == "texts":
+        if not isinstance(value, list) or not value:
+            return f"must be a non-empty list, got {value!r}"
+        for item in value:
+            # YAML reads an unquoted 1785200000001117 as a number: ids must be quoted.
+            if not isinstance(item, str) or not item.strip():
+                return f"every value must be non-empty text (quote ids: '1785…'), got {item!r}"
     return None
 
 
@@ -279,6 +295,8 @@ def filters_to_sql(filters: dict, sql: str | None = None) -> str:
         _, column = FILTERS[field]
         if field in ("platforms", "payment_methods", "order_statuses"):
             conditions.append(_list_has_any(column, value))
+        elif field == "first_order_ad_channels" or FILTERS[field][0] == "texts":
+            conditions.append(f"{column} in ({', '.join(_literal(v) for v in value)})")
         elif field in ("lifecycle_stages", "rfm_segments"):
             plain = [v for v in value if v != POTENTIAL_REFUSERS]
             alternatives = []
@@ -386,6 +404,7 @@ def seed_vocabulary(project_dir: Path) -> dict[str, tuple[str, ...]]:
             NO_DELIVERED_ORDER,
             POTENTIAL_REFUSERS,
         ),
+        "first_order_ad_channels": AD_CHANNELS,
     }
 
 

@@ -111,6 +111,46 @@ def _lead_score(conn, model_store: Path) -> None:
         _grouped(conn, "Open orders by lead-score band", "ml.order_scores", "band", "band")
 
 
+def _ads(conn) -> None:
+    """Issue 15 part 2: the top and bottom three ads by profit per lead, and how the ranking
+    compares with the simulator's truth (each creative's effect on the customer's intent)."""
+    from ml.ad_performance import ranking_lines
+    from sandbox.sample_store import attribution
+    from sandbox.sample_store import world as w
+
+    ads_relation = _built(conn, "ad_performance")
+    if ads_relation is None:
+        return
+    ads = conn.execute(f"select * from {ads_relation}").df()
+    print("\nAds by profit per lead (ad_performance; RTO with its 95 % interval)")
+    for line in ranking_lines(ads):
+        print(f"  {line}")
+    if not ads["orders_scored_at_placement"].any() and table_exists(
+        conn, "ml", "order_placement_scores"
+    ):
+        # Written after dbt in the same run (orchestration/defs/ads): in the mart next build.
+        (scored,) = conn.execute("select count(*) from ml.order_placement_scores").fetchone()
+        print(
+            f"  lead score at placement: {scored} orders scored after this dbt build; "
+            "ad_performance averages them from its next build"
+        )
+    # The simulator's truth: ad id -> creative -> logit effect on intent (world.AD_CREATIVES).
+    effect = {}
+    for index, (creative, _share, logit) in enumerate(w.AD_CREATIVES):
+        effect[attribution.tiktok_ad_id(index)] = logit
+        effect[attribution.placement(creative, index).ad_id] = logit
+    ads["true_effect"] = ads["ad_id"].map(effect)
+    notes = []
+    for channel, group in ads[ads["true_effect"].notna()].groupby("ad_channel"):
+        rho = group["profit_per_lead"].corr(group["true_effect"], method="spearman")
+        notes.append(f"{channel} {rho:+.2f} over {len(group)} ads")
+    if notes:
+        print(
+            "  vs the simulator's truth (creative effect on intent), Spearman rank correlation "
+            "of profit per lead within each channel: " + "; ".join(notes)
+        )
+
+
 def print_summary(warehouse_path: Path, model_store: Path | None = None) -> None:
     """Print rows loaded and quarantined per source and the size of the main models."""
     with connect(warehouse_path, read_only=True) as conn:
@@ -120,5 +160,6 @@ def print_summary(warehouse_path: Path, model_store: Path | None = None) -> None
         _grouped(conn, "Customers by lifecycle stage", customers, "lifecycle_stage", "stage")
         _grouped(conn, "Customers by RFM segment", customers, "rfm_segment_with_overlay", "segment")
         _segments(conn)
+        _ads(conn)
         if model_store is not None:
             _lead_score(conn, model_store)

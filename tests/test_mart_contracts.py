@@ -16,6 +16,7 @@ import pytest
 
 from activations import warehouse_tables
 from common.settings import PROJECT_ROOT
+from ml.ad_performance import AD_PERFORMANCE_MART
 from ml.features import ORDER_HISTORY_MART
 
 PRODUCT_PACKAGES = ["common", "connectors", "ml", "activations", "orchestration"]
@@ -23,6 +24,7 @@ MARTS_PYTHON_READS = sorted(
     {
         *(value for name, value in vars(warehouse_tables).items() if name.endswith("_MODEL")),
         ORDER_HISTORY_MART,
+        AD_PERFORMANCE_MART,
     }
 )
 
@@ -41,6 +43,7 @@ def _string_literals(path):
 
 def test_python_reads_the_marts_it_names():
     assert MARTS_PYTHON_READS == [
+        "ad_performance",
         "customer_360",
         "order_rto_history",
         "orders",

@@ -17,6 +17,60 @@ snapshot_rollup as (
     group by order_ref
 ),
 
+-- The ad that brought each order, from the raw payloads (docs/landing.md "Ad attribution").
+attribution_raw as (
+    select
+        'shopify:' || regexp_extract(payload ->> '$.id', '([0-9]+)$', 1) as order_ref,
+        coalesce(
+            payload ->> '$.customerJourneySummary.lastVisit.utmParameters.source',
+            payload ->> '$.customerJourneySummary.firstVisit.utmParameters.source'
+        ) as utm_source,
+        coalesce(
+            payload ->> '$.customerJourneySummary.lastVisit.utmParameters.medium',
+            payload ->> '$.customerJourneySummary.firstVisit.utmParameters.medium'
+        ) as utm_medium,
+        coalesce(
+            payload ->> '$.customerJourneySummary.lastVisit.utmParameters.campaign',
+            payload ->> '$.customerJourneySummary.firstVisit.utmParameters.campaign'
+        ) as utm_campaign,
+        coalesce(
+            payload ->> '$.customerJourneySummary.lastVisit.utmParameters.content',
+            payload ->> '$.customerJourneySummary.firstVisit.utmParameters.content'
+        ) as utm_content,
+        null as advertiser_id, null as campaign_id, null as ad_id, null as ad_name, null as form_id,
+        null as form_name
+    from raw.shopify_orders
+
+    union all
+
+    select
+        'woocommerce:' || (payload ->> '$.id'),
+        [m ->> '$.value' for m in cast(payload -> '$.meta_data' as json[]) if m ->> '$.key' = '_wc_order_attribution_utm_source'][1],
+        [m ->> '$.value' for m in cast(payload -> '$.meta_data' as json[]) if m ->> '$.key' = '_wc_order_attribution_utm_medium'][1],
+        [m ->> '$.value' for m in cast(payload -> '$.meta_data' as json[]) if m ->> '$.key' = '_wc_order_attribution_utm_campaign'][1],
+        [m ->> '$.value' for m in cast(payload -> '$.meta_data' as json[]) if m ->> '$.key' = '_wc_order_attribution_utm_content'][1],
+        null, null, null, null, null, null
+    from raw.woocommerce_orders
+
+    union all
+
+    select
+        'tiktok:' || (payload ->> '$.lead_id'), null, null, null, null,
+        payload ->> '$.advertiser_id', payload ->> '$.campaign_id', payload ->> '$.ad_id',
+        payload ->> '$.ad_name', payload ->> '$.form_id', payload ->> '$.form_name'
+    from raw.tiktok_leads
+),
+
+attribution as (
+    select
+        order_ref,
+        max(utm_source) as utm_source, max(utm_medium) as utm_medium, max(utm_campaign) as utm_campaign,
+        max(utm_content) as utm_content, max(advertiser_id) as advertiser_id, max(campaign_id) as campaign_id,
+        max(ad_id) as ad_id, max(ad_name) as ad_name, max(form_id) as form_id, max(form_name) as form_name
+    from attribution_raw
+    group by order_ref
+),
+
 latest_snapshot as (
     select * from snapshots
     qualify row_number() over (
@@ -55,6 +109,7 @@ joined as (
         snapshot_rollup.cancelled_at,
         snapshot_rollup.storefront_unreachable_at,
         snapshot_rollup.snapshot_count,
+        attribution.* exclude (order_ref),
         phones.phone_e164 as customer_phone,
         coalesce(phones.phone_is_valid, false) as phone_is_valid,
         coalesce(city_aliases.city, latest_snapshot.city_raw) as city,
@@ -65,6 +120,7 @@ joined as (
         tracking_rollup.latest_known.event_at as tracking_status_at
     from latest_snapshot
     inner join snapshot_rollup on latest_snapshot.order_ref = snapshot_rollup.order_ref
+    left join attribution on latest_snapshot.order_ref = attribution.order_ref
     left join phones on latest_snapshot.phone_raw = phones.phone_raw
     left join city_aliases on status_key(latest_snapshot.city_raw) = city_aliases.alias
     left join tracking_rollup on latest_snapshot.order_ref = tracking_rollup.order_ref
@@ -90,6 +146,25 @@ select
     customer_name, email, city, address, payment_method, payment_method = 'cod' as is_cod, total_amount,
     currency, item_count,
     case when platform = 'tiktok' then 'tiktok_lead_form' else 'storefront' end as lead_source,
+    case
+        when platform = 'tiktok' and ad_id is not null then 'tiktok_lead_form'
+        when utm_source is not null and utm_source != '(direct)' then 'storefront_utm'
+        else 'unattributed'
+    end as ad_channel,
+    case
+        when platform = 'tiktok' and ad_id is not null then 'tiktok'
+        when utm_source != '(direct)' then lower(utm_source)
+    end as ad_source,
+    advertiser_id as ad_advertiser_id,
+    case when platform = 'tiktok' then campaign_id when utm_source != '(direct)' then utm_campaign end
+        as ad_campaign,
+    case when platform = 'tiktok' then ad_id when utm_source != '(direct)' then utm_content end as ad_id,
+    case
+        when platform = 'tiktok' then coalesce(ad_name, ad_id) when utm_source != '(direct)' then utm_content
+    end as ad_name,
+    form_id as ad_form_id,
+    form_name as ad_form_name,
+    utm_source, utm_medium, utm_campaign, utm_content,
     first_placed_at as placed_at, updated_at, order_status,
     case
         when order_status = 'cancelled' or cancelled_at is not null and dispatched_at is null then 'cancelled'

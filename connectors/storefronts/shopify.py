@@ -41,6 +41,8 @@ DEFAULT_API_VERSION = "2025-07"
 MAX_PAGE_SIZE = 250
 
 _MONEY = "shopMoney { amount currencyCode }"
+# The visits of the order's journey: their UTM parameters are the ad that brought it.
+_VISIT = "source landingPage referrerUrl utmParameters { source medium campaign content }"
 ORDERS_QUERY = f"""
 query Cod360Orders($first: Int!, $after: String, $query: String, $lineItems: Int!) {{
   orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) {{
@@ -59,6 +61,10 @@ query Cod360Orders($first: Int!, $after: String, $query: String, $lineItems: Int
       lineItems(first: $lineItems) {{
         nodes {{ id title quantity sku originalUnitPriceSet {{ {_MONEY} }} }}
         pageInfo {{ hasNextPage }}
+      }}
+      customerJourneySummary {{
+        firstVisit {{ {_VISIT} }}
+        lastVisit {{ {_VISIT} }}
       }}
     }}
   }}

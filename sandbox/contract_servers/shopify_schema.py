@@ -48,7 +48,15 @@ SCHEMA = build_schema(
       phone: String email: String customer: Customer shippingAddress: MailingAddress
       subtotalPriceSet: MoneyBag totalShippingPriceSet: MoneyBag totalPriceSet: MoneyBag
       lineItems(first: Int, after: String): LineItemConnection
+      customerJourneySummary: CustomerJourneySummary
     }
+    scalar URL
+    type UTMParameters { campaign: String content: String medium: String source: String term: String }
+    type CustomerVisit implements Node {
+      id: ID! occurredAt: DateTime! source: String! landingPage: URL referrerUrl: URL
+      utmParameters: UTMParameters
+    }
+    type CustomerJourneySummary { ready: Boolean! firstVisit: CustomerVisit lastVisit: CustomerVisit }
     type Query {
       order(id: ID!): Order
       orders(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sandbox.sample_store import attribution as ads
 from sandbox.sample_store import vendors as v
 from sandbox.sample_store import world as w
 from sandbox.sample_store.order import _OrderCtx, _product
@@ -19,9 +20,20 @@ class _StorefrontMixin:
             order.closed_ts = ts
         if platform == "shopify":
             record = self._shopify(order, ts, state)
+            record["customerJourneySummary"] = ads.shopify_journey(
+                self._storefront_ad(order),
+                visit_ts=order.placed_ts,
+                visit_number=int(order.platform_id),
+                product_path=_product_path(order),
+            )
             return self._emit(ts, "shopify", "shopify_orders", record, clean=clean)
         if platform == "woocommerce":
             record = self._woocommerce(order, ts, state)
+            record["meta_data"] = ads.woocommerce_attribution_meta(
+                self._storefront_ad(order),
+                order_id=int(order.platform_id),
+                product_path=_product_path(order),
+            )
             return self._emit(ts, "woocommerce", "woocommerce_orders", record, clean=clean)
         if platform == "youcan":
             record = self._youcan(order, ts, state)
@@ -30,6 +42,12 @@ class _StorefrontMixin:
             record = self._tiktok(order)
             return self._emit(order.placed_ts, "tiktok", "tiktok_leads", record)
         return False
+
+    def _storefront_ad(self, order: _OrderCtx) -> ads.AdPlacement | None:
+        """The ad in the UTM of the order's visit; None for a direct visit."""
+        if ads.is_direct_visit(order.ref):
+            return None
+        return ads.placement(order.creative, self.creative_ids.index(order.creative))
 
     def _shopify(self, order: _OrderCtx, ts: int, state: str) -> dict:
         tags: list[str] = []
@@ -177,15 +195,19 @@ class _StorefrontMixin:
         return v.tiktok_lead(
             lead_id=order.platform_id,
             create_time=create_time,
-            advertiser_id="7301846529364810753",
-            campaign_id="1785123456789012",
-            ad_id=str(1785200000000000 + creative_index * 1117),
+            advertiser_id=ads.TIKTOK_ADVERTISER_ID,
+            campaign_id=ads.TIKTOK_CAMPAIGN_ID,
+            ad_id=ads.tiktok_ad_id(creative_index),
             ad_name=order.creative,
-            form_id="7402938475610293847",
-            form_name="Commande COD - paiement à la livraison",
+            form_id=ads.TIKTOK_FORM_ID,
+            form_name=ads.TIKTOK_FORM_NAME,
             full_name=f"{order.first_name} {order.last_name}",
             phone=order.phone,
             city=order.city.name,
             address=f"{order.address1} {order.address2}".strip(),
             offer=f"{quantity} x {title} - {price * quantity} MAD",
         )
+
+
+def _product_path(order: _OrderCtx) -> str:
+    return f"/products/{order.items[0][0].lower()}"

@@ -43,6 +43,8 @@ COMPARED = {
     "customer_lifecycle": ["customer_phone"],
     "segment_membership": ["segment_name", "customer_phone"],
     "order_rto_history": ["order_ref"],
+    # Issue 15: the ads mart (attribution JSON of three vendors, Wilson intervals).
+    "ad_performance": ["ad_key"],
 }
 _SUMMARY = re.compile(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)")
 

@@ -34,7 +34,7 @@ class _Recorder:
 
 def test_shopify_throttled_waits_for_the_bucket_to_refill(sample, landing, start):
     h = harness("shopify")
-    # A bucket of 500 points refilling 5000/s; a page of 10 orders costs 2 + 10 × 41 = 412.
+    # A bucket of 500 points refilling 5000/s; a page of 10 orders costs 2 + 10 × 46 = 462.
     server = h.server(
         sample, maximum_available=500, restore_rate=5000, faults={"script": [None, "throttle"]}
     )
@@ -48,8 +48,8 @@ def test_shopify_throttled_waits_for_the_bucket_to_refill(sample, landing, start
     assert len(throttled) == 1
     # THROTTLED empties the bucket (requested 10): the retry waits (10 - 0) / 5000 s, not a backoff.
     assert any(abs(w - 10 / 5000) < 0.002 for w in sleep.waits)
-    # Before each later page the puller waited for the page's cost (412 of 500) to be back.
-    assert sum(1 for w in sleep.waits if 0 < w <= 412 / 5000 + 0.01) >= 2
+    # Before each later page the puller waited for the page's cost (462 of 500) to be back.
+    assert sum(1 for w in sleep.waits if 0 < w <= 462 / 5000 + 0.01) >= 2
     assert report.snapshots_landed == len(h.current(server))
 
 
@@ -58,7 +58,9 @@ def test_shopify_max_cost_exceeded_shrinks_the_page(sample, landing, start):
     server = h.server(sample)
     with h.puller(start(server), page_size=100) as puller:
         report = pull_store(puller, store=STORE, landing_dir=landing)
-        assert puller.page_size == 21  # 0.9 × 100 × 1000 / (2 + 100 × 41)
+        # 0.9 × 100 × 1000 / (2 + 100 × 46): 46 per order, 5 of them the journey objects
+        # (customerJourneySummary, its two visits, their utmParameters)
+        assert puller.page_size == 19
     first = server.requests()[0]
     assert first.body["variables"]["first"] == 100 and first.status == 200
     assert report.snapshots_landed == len(h.current(server))

@@ -267,6 +267,7 @@ def test_segment_members_match_their_filters(conn):
         "out_for_delivery_today",
         "delivered_last_3_days",
         "high_risk_rto_history",
+        "from_ugc_ad_delivered",
     }
     assert members.get("pre_delivery_new_cod", 0) > 0
     # Recomputed from customer_360 by hand for the VIP segment.

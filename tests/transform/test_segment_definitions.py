@@ -45,6 +45,7 @@ VOCABULARY = {
         "No Delivered Order",
         "Potential Refusers",
     ),
+    "first_order_ad_channels": segments.AD_CHANNELS,
 }
 
 
@@ -77,6 +78,7 @@ def test_every_shipped_segment_file_is_valid_and_named_after_its_file():
         "out_for_delivery_today",
         "delivered_last_3_days",
         "high_risk_rto_history",
+        "from_ugc_ad_delivered",
     }
     assert all(Path(s.source_file).stem == s.name for s in loaded)
 
@@ -364,3 +366,38 @@ def test_a_quote_in_a_value_is_escaped_not_injected():
     for value in ["Can't Lose Them", "back\\slash", "'", "plain"]:
         (read,) = duckdb.sql(f"select {segments._literal(value)}").fetchall()[0]
         assert read == value
+
+
+def test_first_order_ad_filters_take_any_quoted_text_and_compile_to_portable_literals(tmp_path):
+    _write(
+        tmp_path,
+        "from_ad",
+        _segment(
+            "from_ad",
+            filters={
+                "first_order_ad_ids": ["1785200000000000", "o'hara"],
+                "first_order_ad_channels": ["tiktok_lead_form"],
+                "min_delivered_orders": 1,
+            },
+        ),
+    )
+    (loaded,) = segments.load_segments(tmp_path, VOCABULARY)
+    assert loaded.where_sql == (
+        "first_order_ad_id in ('1785200000000000', ('o' || chr(39) || 'hara')) "
+        "and first_order_ad_channel in ('tiktok_lead_form') and orders_delivered >= 1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("first_order_ad_ids", [1785200000000000], "quote ids"),  # YAML read a number
+        ("first_order_ad_ids", [], "non-empty list"),
+        ("first_order_ad_sources", [" "], "non-empty text"),
+        ("first_order_ad_channels", ["tiktok"], "unknown value 'tiktok'"),
+    ],
+)
+def test_a_bad_first_order_ad_filter_names_the_file_and_the_field(tmp_path, field, value, problem):
+    _write(tmp_path, "from_ad", _segment("from_ad", filters={field: value}))
+    message = _errors(tmp_path)
+    assert f"from_ad.yml: filters.{field}:" in message and problem in message

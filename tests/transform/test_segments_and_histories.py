@@ -78,8 +78,8 @@ def test_a_new_segment_file_becomes_a_new_segment(marts_warehouse, segments_dir,
         "join marts.segment_size_history using (segment_name) "
         "where segment_name = 'shopify_repeat_buyers'",
     ) == [("Shopify repeat buyers", "refusals = 0", len(expected))]
-    # The shipped segments are still there beside it.
-    assert _rows(rebuilt.warehouse, "select count(*) from marts.segment_definitions") == [(7,)]
+    # The seven shipped segments are still there beside it.
+    assert _rows(rebuilt.warehouse, "select count(*) from marts.segment_definitions") == [(8,)]
 
 
 def test_a_bad_segment_file_fails_the_build_naming_the_file_and_the_field(

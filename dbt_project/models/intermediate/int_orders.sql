@@ -105,6 +105,7 @@ final as (
         currency,
         item_count,
         lead_source,
+        {{ ad_attribution_columns() }},
         placed_at,
         updated_at,
         order_status,

@@ -111,6 +111,7 @@ joined as (
         orders.total_amount,
         orders.currency,
         orders.lead_source,
+        {{ ad_attribution_columns('orders') }},
         orders.placed_at,
         latest_snapshot.updated_at,
         latest_snapshot.storefront_status,
@@ -171,6 +172,7 @@ final as (
         total_amount,
         currency,
         lead_source,
+        {{ ad_attribution_columns() }},
         placed_at,
         order_status,
         case

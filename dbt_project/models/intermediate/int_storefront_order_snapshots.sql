@@ -20,11 +20,29 @@ unioned as (
     {%- set relations = [
         'shopify', 'shopify_webhooks', 'woocommerce', 'youcan', 'lightfunnels', 'prestashop', 'tiktok'
     ] %}
+    {#- The ad attribution each source carries (docs/landing.md): UTM parameters of the
+        storefront visit, or the TikTok lead's own ad; null where a source has none. -#}
+    {%- set attribution_columns = {
+        'shopify': ['utm_source', 'utm_medium', 'utm_campaign', 'utm_content'],
+        'woocommerce': ['utm_source', 'utm_medium', 'utm_campaign', 'utm_content'],
+        'tiktok': ['advertiser_id', 'campaign_id', 'ad_id', 'ad_name', 'form_id', 'form_name'],
+    } %}
+    {%- set all_attribution_columns = [
+        'utm_source', 'utm_medium', 'utm_campaign', 'utm_content',
+        'advertiser_id', 'campaign_id', 'ad_id', 'ad_name', 'form_id', 'form_name'
+    ] %}
     {% for relation in relations %}
         select
             order_ref, platform, platform_order_id, order_number, placed_at, updated_at, raw_status,
             closed_at, cancelled_at, cancel_reason, payment_method, phone_raw, email, customer_name, city_raw, address,
             total_amount, currency, item_count, record_id, source_file, line_number, loaded_at,
+            {%- for column in all_attribution_columns %}
+                {%- if column in attribution_columns.get(relation, []) %}
+                    {{ column }},
+                {%- else %}
+                    cast(null as {{ dbt.type_string() }}) as {{ column }},
+                {%- endif %}
+            {%- endfor %}
             {{ loop.index }} as source_rank
         from {{ relation }}
         {% if not loop.last %}union all{% endif %}

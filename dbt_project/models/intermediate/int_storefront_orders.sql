@@ -19,6 +19,12 @@ status_times as (
         order_ref,
         min(placed_at) as placed_at,
         {{ storefront_status_times('storefront_status', 'status_reached_at') }},
+        -- The ad is fixed at placement: any snapshot that carries it (a webhook snapshot
+        -- of the same order may not).
+        {%- for column in ['utm_source', 'utm_medium', 'utm_campaign', 'utm_content',
+                           'advertiser_id', 'campaign_id', 'ad_id', 'ad_name', 'form_id', 'form_name'] %}
+            max({{ column }}) as {{ column }},
+        {%- endfor %}
         count(*) as snapshot_count
     from snapshots
     group by order_ref
@@ -61,6 +67,38 @@ final as (
         latest.currency,
         latest.item_count,
         case when latest.platform = 'tiktok' then 'tiktok_lead_form' else 'storefront' end as lead_source,
+        -- Ad attribution, one vocabulary for both channels: a TikTok lead names its ad
+        -- itself; a storefront order by the UTM of the visit that ended in the checkout
+        -- (utm_content is the ad id the ad's URL template writes). "(direct)" is
+        -- WooCommerce's word for a visit without UTM.
+        case
+            when latest.platform = 'tiktok' and status_times.ad_id is not null then 'tiktok_lead_form'
+            when status_times.utm_source is not null and status_times.utm_source != '(direct)' then 'storefront_utm'
+            else 'unattributed'
+        end as ad_channel,
+        case
+            when latest.platform = 'tiktok' and status_times.ad_id is not null then 'tiktok'
+            when status_times.utm_source != '(direct)' then lower(status_times.utm_source)
+        end as ad_source,
+        status_times.advertiser_id as ad_advertiser_id,
+        case
+            when latest.platform = 'tiktok' then status_times.campaign_id
+            when status_times.utm_source != '(direct)' then status_times.utm_campaign
+        end as ad_campaign,
+        case
+            when latest.platform = 'tiktok' then status_times.ad_id
+            when status_times.utm_source != '(direct)' then status_times.utm_content
+        end as ad_id,
+        case
+            when latest.platform = 'tiktok' then coalesce(status_times.ad_name, status_times.ad_id)
+            when status_times.utm_source != '(direct)' then status_times.utm_content
+        end as ad_name,
+        status_times.form_id as ad_form_id,
+        status_times.form_name as ad_form_name,
+        status_times.utm_source,
+        status_times.utm_medium,
+        status_times.utm_campaign,
+        status_times.utm_content,
         status_times.snapshot_count
     from latest
     inner join status_times on latest.order_ref = status_times.order_ref

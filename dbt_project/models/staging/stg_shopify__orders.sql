@@ -45,6 +45,23 @@ parsed as (
         cast({{ json_text('payload', '$.totalPriceSet.shopMoney.amount') }} as decimal(12, 2)) as total_amount,
         {{ json_text('payload', '$.totalPriceSet.shopMoney.currencyCode') }} as currency,
         {{ json_array_sum('payload', '$.lineItems.nodes', 'quantity') }} as item_count,
+        -- The ad that brought the order: the UTM of the journey's last visit, else its first.
+        coalesce(
+            {{ json_text('payload', '$.customerJourneySummary.lastVisit.utmParameters.source') }},
+            {{ json_text('payload', '$.customerJourneySummary.firstVisit.utmParameters.source') }}
+        ) as utm_source,
+        coalesce(
+            {{ json_text('payload', '$.customerJourneySummary.lastVisit.utmParameters.medium') }},
+            {{ json_text('payload', '$.customerJourneySummary.firstVisit.utmParameters.medium') }}
+        ) as utm_medium,
+        coalesce(
+            {{ json_text('payload', '$.customerJourneySummary.lastVisit.utmParameters.campaign') }},
+            {{ json_text('payload', '$.customerJourneySummary.firstVisit.utmParameters.campaign') }}
+        ) as utm_campaign,
+        coalesce(
+            {{ json_text('payload', '$.customerJourneySummary.lastVisit.utmParameters.content') }},
+            {{ json_text('payload', '$.customerJourneySummary.firstVisit.utmParameters.content') }}
+        ) as utm_content,
         record_id,
         source_file,
         line_number,
@@ -89,6 +106,10 @@ final_candidates as (
         total_amount,
         currency,
         item_count,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        utm_content,
         record_id,
         source_file,
         line_number,
@@ -102,7 +123,7 @@ final as (
         'final_candidates',
         partition_by='order_ref, updated_at',
         order_by='loaded_at, source_file, line_number',
-        columns=['order_ref', 'platform_order_id', 'platform', 'order_number', 'placed_at', 'updated_at', 'raw_status', 'closed_at', 'cancelled_at', 'cancel_reason', 'payment_method', 'phone_raw', 'email', 'customer_name', 'city_raw', 'address', 'total_amount', 'currency', 'item_count', 'record_id', 'source_file', 'line_number', 'loaded_at']
+        columns=['order_ref', 'platform_order_id', 'platform', 'order_number', 'placed_at', 'updated_at', 'raw_status', 'closed_at', 'cancelled_at', 'cancel_reason', 'payment_method', 'phone_raw', 'email', 'customer_name', 'city_raw', 'address', 'total_amount', 'currency', 'item_count', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'record_id', 'source_file', 'line_number', 'loaded_at']
     ) }}
 )
 

@@ -58,8 +58,12 @@ final_candidates as (
         'MAD' as currency,
         coalesce(try_cast(regexp_extract(pivoted.offer, {{ regex_pattern('^\\s*([0-9]+)\\s*x') }}, 1) as integer), 1)
             as item_count,
+        {{ json_text('source.payload', '$.advertiser_id') }} as advertiser_id,
+        {{ json_text('source.payload', '$.campaign_id') }} as campaign_id,
         {{ json_text('source.payload', '$.ad_id') }} as ad_id,
+        {{ json_text('source.payload', '$.ad_name') }} as ad_name,
         {{ json_text('source.payload', '$.form_id') }} as form_id,
+        {{ json_text('source.payload', '$.form_name') }} as form_name,
         source.record_id,
         source.source_file,
         source.line_number,
@@ -73,7 +77,7 @@ final as (
         'final_candidates',
         partition_by='order_ref',
         order_by='loaded_at, source_file, line_number',
-        columns=['order_ref', 'platform_order_id', 'platform', 'order_number', 'placed_at', 'updated_at', 'raw_status', 'closed_at', 'cancelled_at', 'cancel_reason', 'payment_method', 'phone_raw', 'email', 'customer_name', 'city_raw', 'address', 'total_amount', 'currency', 'item_count', 'ad_id', 'form_id', 'record_id', 'source_file', 'line_number', 'loaded_at']
+        columns=['order_ref', 'platform_order_id', 'platform', 'order_number', 'placed_at', 'updated_at', 'raw_status', 'closed_at', 'cancelled_at', 'cancel_reason', 'payment_method', 'phone_raw', 'email', 'customer_name', 'city_raw', 'address', 'total_amount', 'currency', 'item_count', 'advertiser_id', 'campaign_id', 'ad_id', 'ad_name', 'form_id', 'form_name', 'record_id', 'source_file', 'line_number', 'loaded_at']
     ) }}
 )
 

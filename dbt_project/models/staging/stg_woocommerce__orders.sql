@@ -4,6 +4,27 @@ source as (
     select * from {{ source('raw', 'woocommerce_orders') }}
 ),
 
+meta_entries as (
+    -- One row per order snapshot and meta_data entry (order attribution, WooCommerce ≥ 8.5).
+    select
+        source.record_id,
+        {{ json_text('entry', '$.key') }} as meta_key,
+        {{ json_text('entry', '$.value') }} as meta_value
+    from source
+    {{ json_array_rows('source.payload', '$.meta_data', 'entries', 'entry') }}
+),
+
+attribution as (
+    select
+        record_id,
+        {%- for field in ['source', 'medium', 'campaign', 'content'] %}
+            max(case when meta_key = '_wc_order_attribution_utm_{{ field }}' then meta_value end)
+                as utm_{{ field }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from meta_entries
+    group by record_id
+),
+
 final_candidates as (
     select
         'woocommerce:' || ({{ json_text('payload', '$.id') }}) as order_ref,
@@ -41,12 +62,17 @@ final_candidates as (
             as address,
         cast({{ json_text('payload', '$.total') }} as decimal(12, 2)) as total_amount,
         {{ json_text('payload', '$.currency') }} as currency,
-        {{ json_array_sum('payload', '$.line_items', 'quantity') }} as item_count,
-        record_id,
-        source_file,
-        line_number,
-        loaded_at
+        {{ json_array_sum('source.payload', '$.line_items', 'quantity') }} as item_count,
+        attribution.utm_source,
+        attribution.utm_medium,
+        attribution.utm_campaign,
+        attribution.utm_content,
+        source.record_id,
+        source.source_file,
+        source.line_number,
+        source.loaded_at
     from source
+    left join attribution on source.record_id = attribution.record_id
 ),
 
 final as (
@@ -54,7 +80,7 @@ final as (
         'final_candidates',
         partition_by='order_ref, updated_at',
         order_by='loaded_at, source_file, line_number',
-        columns=['order_ref', 'platform_order_id', 'platform', 'order_number', 'placed_at', 'updated_at', 'raw_status', 'closed_at', 'cancelled_at', 'cancel_reason', 'payment_method', 'phone_raw', 'email', 'customer_name', 'city_raw', 'address', 'total_amount', 'currency', 'item_count', 'record_id', 'source_file', 'line_number', 'loaded_at']
+        columns=['order_ref', 'platform_order_id', 'platform', 'order_number', 'placed_at', 'updated_at', 'raw_status', 'closed_at', 'cancelled_at', 'cancel_reason', 'payment_method', 'phone_raw', 'email', 'customer_name', 'city_raw', 'address', 'total_amount', 'currency', 'item_count', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'record_id', 'source_file', 'line_number', 'loaded_at']
     ) }}
 )
 

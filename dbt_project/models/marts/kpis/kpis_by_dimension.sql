@@ -13,7 +13,7 @@
     current value for all their orders; order dimensions use the order's own. An order
     without a valid phone is its own customer. -#}
 {%- set order_dimensions = {'platform': 'platform', 'city': 'city', 'carrier': 'carrier', 'week': 'placed_week',
-                            'lifecycle_stage': 'lifecycle_stage', 'rfm_segment': 'rfm_segment'} %}
+                            'lifecycle_stage': 'lifecycle_stage', 'rfm_segment': 'rfm_segment', 'ad': 'ad_key'} %}
 with
 
 orders as (
@@ -43,6 +43,8 @@ order_facts as (
         ) }} as placed_week,
         coalesce(customers.lifecycle_stage_code, '(no valid phone)') as lifecycle_stage,
         coalesce(customers.rfm_segment, '(no valid phone)') as rfm_segment,
+        -- The ad that brought the order (ad_performance's key: channel|source|campaign|ad|form).
+        {{ ad_key('orders') }} as ad_key,
         case when orders.confirmation_status = 'confirmed' then 1 else 0 end as is_confirmed,
         case when orders.confirmation_status != 'pending' or orders.is_stale_open then 1 else 0 end as is_decided,
         case when orders.outcome = 'delivered' then 1 else 0 end as is_delivered,
