@@ -21,6 +21,14 @@ its carrier × city rates learnt from. For those orders this prints:
   recommendation, of the carrier actually used and of always taking the city's usual one;
 - per city: the carrier recommended most vs the simulator's best.
 
+Then, on many more later orders, the carrier × city part alone (a time split): the rates
+are recomputed with the dbt model's formulas (``activations.carrier_choice.shrunk_rate`` /
+``combined_prior``, equal to the mart's: tests/transform/test_carrier_choice_marts.py)
+from the outcomes known at a cutoff ``--holdout-days`` before the end, and every COD order
+the simulated store dispatched after the cutoff is given the carrier with the best
+expected profit at its city's rate (the order's own score left out: it is not known for
+past orders without re-scoring them). Same figures: share truly best, regret.
+
 Orders the simulator cancels before dispatch have no carrier in the truth and are left
 out (they need none).
 
@@ -39,12 +47,24 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import yaml
 
-from activations.carrier_choice import CarrierEconomics, carrier_name
-from activations.warehouse_tables import CARRIER_OPTIONS, CARRIER_RECOMMENDATIONS, ORDERS_MODEL
-from common.marts import mart
-from common.settings import load_settings
+from activations.carrier_choice import (
+    CarrierEconomics,
+    carrier_name,
+    combined_prior,
+    shrunk_rate,
+)
+from activations.warehouse_tables import (
+    CARRIER_OPTIONS,
+    CARRIER_RATES_MODEL,
+    CARRIER_RECOMMENDATIONS,
+    ORDERS_MODEL,
+)
+from common.marts import DuckDBMartReader, mart
+from common.settings import DBT_PROJECT_DIR, load_settings
 from ml.config import load_lead_score_config
+from ml.features import ORDER_HISTORY_MART
 from sandbox.sample_store import world
 
 
@@ -61,7 +81,7 @@ def _logit(p: np.ndarray) -> np.ndarray:
 def true_p(truth: pd.DataFrame, options: pd.DataFrame) -> np.ndarray:
     """The simulator's p for each (order, candidate carrier) row of ``options``."""
     zones = {c.name: c.zone for c in world.CITIES}
-    rows = options.join(
+    rows = options[["order_ref", "carrier"]].join(
         truth[["carrier_true", "city", "payment_method", "p_delivery"]].rename(
             columns={"p_delivery": "p_used"}
         ),
@@ -100,6 +120,7 @@ def main() -> int:
     settings = load_settings()
     parser.add_argument("--warehouse", default=str(settings.warehouse_path))
     parser.add_argument("--truth", default=str(settings.data_dir / "sample_truth" / "orders.csv"))
+    parser.add_argument("--holdout-days", type=int, default=90)
     args = parser.parse_args()
     if not Path(args.truth).exists():
         print(f"no simulator truth at {args.truth}: run `make demo` first")
@@ -193,11 +214,107 @@ def main() -> int:
     )
     for city, group in per_city.groupby("city"):
         print(
-            f"  {city:<14}{len(group):>5} orders  recommended {carrier_name(group['recommended'].mode()[0]):<13}"
+            f"  {city:<14}{len(group):>5} order(s)  recommended {carrier_name(group['recommended'].mode()[0]):<13}"
             f" best {carrier_name(group['best'].mode()[0]):<13}"
             f" agree {100 * (group['recommended'] == group['best']).mean():5.1f} %"
         )
+    _time_split(args.warehouse, truth, economics, args.holdout_days)
     return 0
+
+
+def _learnt_rates(history: pd.DataFrame, zones: dict[str, str], weight: float) -> dict:
+    """``{(carrier, city): rate}``, the dbt model's shrinkage on ``history``'s outcomes."""
+    history = history.assign(
+        zone=history["city"].map(zones), delivered=history["outcome"] == "delivered"
+    )
+    overall = history["delivered"].mean()
+
+    def counts(keys):
+        grouped = history.groupby(keys)["delivered"].agg(["sum", "count"])
+        return {k: (float(v["sum"]), float(v["count"])) for k, v in grouped.iterrows()}
+
+    carrier, city, zone = counts("carrier"), counts("city"), counts("zone")
+    carrier_zone, cell = counts(["carrier", "zone"]), counts(["carrier", "city"])
+    rates = {}
+    for c in {k for k in carrier}:
+        for town, area in zones.items():
+            c_rate = shrunk_rate(*carrier.get(c, (0, 0)), overall, weight)
+            t_rate = shrunk_rate(*city.get(town, (0, 0)), overall, weight)
+            z_rate = shrunk_rate(*zone.get(area, (0, 0)), overall, weight)
+            cz_prior = combined_prior(c_rate, z_rate, overall)
+            cz_rate = shrunk_rate(*carrier_zone.get((c, area), (0, 0)), cz_prior, weight)
+            prior = combined_prior(cz_rate, t_rate, z_rate)
+            rates[(c, town)] = shrunk_rate(*cell.get((c, town), (0, 0)), prior, weight)
+    return rates
+
+
+def _time_split(warehouse: str, truth: pd.DataFrame, economics, holdout_days: int) -> None:
+    weight = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"][
+        "carrier_choice_prior_weight"
+    ]
+    reader = DuckDBMartReader(warehouse)
+    orders = reader.read(ORDER_HISTORY_MART)
+    fees = reader.read(CARRIER_RATES_MODEL)
+    zones = {c.name: c.zone for c in world.CITIES}
+    cutoff = orders["placed_at"].max() - pd.Timedelta(days=holdout_days)
+    known = orders[
+        orders["carrier"].notna()
+        & orders["outcome"].isin(["delivered", "returned"])
+        & (orders["resolved_at"] < cutoff)
+    ]
+    rates = _learnt_rates(known[["carrier", "city", "outcome"]], zones, weight)
+    later = truth[
+        (pd.to_datetime(truth["placed_at"]).dt.tz_localize(None) >= cutoff)
+        & truth["carrier_true"].notna()
+        & (truth["payment_method"] == "cod")
+        & truth["city"].isin(zones)
+    ].reset_index()
+    fees = fees[fees["city"].isin(zones)]
+    options = later[["order_ref", "city", "total_mad"]].merge(fees, on="city")
+    options["order_ref"] = options["order_ref"].astype(str)
+    options["cod_amount"] = options["total_mad"].astype(float)
+    options["p_learnt"] = [
+        rates[(c, t)] for c, t in zip(options["carrier"], options["city"], strict=True)
+    ]
+    options["learnt_profit"] = _profit(options["p_learnt"], options, economics)
+    options["true_p"] = true_p(truth, options)
+    options["true_profit"] = _profit(options["true_p"], options, economics)
+    by_order = options.groupby("order_ref")
+    chosen = options.loc[by_order["learnt_profit"].idxmax()].set_index("order_ref")
+    best = options.loc[by_order["true_profit"].idxmax()].set_index("order_ref")
+    used = options[options["carrier"] == options["order_ref"].map(truth["carrier_true"])].set_index(
+        "order_ref"
+    )
+    refs = chosen.index.intersection(used.index)
+    chosen, best, used = chosen.loc[refs], best.loc[refs], used.loc[refs]
+    outcome = truth.loc[refs, "simulated_outcome"]
+    print(
+        f"\nTime split: rates from outcomes known by {cutoff:%Y-%m-%d} ({len(known)} parcels), "
+        f"{len(refs)} COD orders dispatched after it"
+    )
+    print(f"{'':<34}{'learnt rate':>12}{'true p':>10}{'realised':>10}")
+    print(
+        f"{'chosen carrier':<34}{_pct(chosen['p_learnt'].mean()):>12}"
+        f"{_pct(chosen['true_p'].mean()):>10}"
+        f"{_pct((outcome[chosen['carrier'] == used['carrier']] == 'delivered').mean()):>10}"
+        "  (realised: where it was the one used)"
+    )
+    print(
+        f"{'carrier actually used':<34}{_pct(used['p_learnt'].mean()):>12}"
+        f"{_pct(used['true_p'].mean()):>10}{_pct((outcome == 'delivered').mean()):>10}"
+    )
+    print(f"{'simulator best carrier':<34}{'':>12}{_pct(best['true_p'].mean()):>10}")
+    print(
+        f"chosen == truly best: {100 * (chosen['carrier'] == best['carrier']).mean():.1f} % of orders"
+    )
+    print(
+        f"used == truly best:   {100 * (used['carrier'] == best['carrier']).mean():.1f} % of orders"
+    )
+    for name, frame in (("chosen", chosen), ("actually used", used)):
+        regret = best["true_profit"] - frame["true_profit"]
+        print(f"regret, {name:<15}{regret.mean():6.2f} MAD per order (total {regret.sum():.0f})")
+    gain = (chosen["true_profit"] - used["true_profit"]).mean()
+    print(f"true gain of the choice over the carrier used: {gain:+.2f} MAD per order")
 
 
 if __name__ == "__main__":
