@@ -43,6 +43,8 @@ COMPARED = {
     "customer_lifecycle": ["customer_phone"],
     "segment_membership": ["segment_name", "customer_phone"],
     "order_rto_history": ["order_ref"],
+    "carrier_city_delivery_rates": ["carrier", "city"],
+    "orders_to_dispatch": ["order_ref"],
 }
 _SUMMARY = re.compile(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)")
 
