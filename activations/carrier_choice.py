@@ -27,19 +27,13 @@ Per open order *o* and eligible carrier *c* in the order's city:
   else the city's usual carrier (most parcels so far) — or, when it is the baseline, with
   the runner-up.
 
-The dispatch manifest (:func:`write_dispatch_manifests`) is one CSV per carrier and day
-of the confirmed orders waiting for pickup (mart ``orders_to_dispatch``), each with the
-carrier already assigned or else the recommended one.
+The pickup sheets built on the recommendation are :mod:`activations.dispatch_manifest`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from pathlib import Path
+from datetime import UTC, datetime
 
 import duckdb
 import numpy as np
@@ -51,7 +45,6 @@ from activations.warehouse_tables import (
     CARRIER_RECOMMENDATIONS,
     ORDER_SCORES,
     ORDERS_MODEL,
-    ORDERS_TO_DISPATCH_MODEL,
     relation_exists,
 )
 from common.marts import mart
@@ -65,16 +58,6 @@ CARRIER_NAMES = {
     "sendit": "Sendit",
     "cathedis": "Cathedis",
 }
-# The columns carriers' pickup sheets use, in this order.
-MANIFEST_COLUMNS = (
-    "reference",
-    "name",
-    "phone",
-    "city",
-    "address",
-    "cod_amount",
-    "delivery_code_required",
-)
 
 
 def carrier_name(code: str | None) -> str:
@@ -150,7 +133,7 @@ def carrier_options(
         - _logit(joined["reference_rate"])
         + _logit(joined["delivery_rate"])
     )
-    # A prepaid parcel (no cash to refuse) or an unscored order keeps the rate as it is.
+    # An order without a probability gets none (and no recommendation), never a guess.
     joined["p_delivery"] = np.where(joined["delivery_probability"].notna(), p, np.nan)
     cash = joined["cod_amount"].fillna(0.0).astype(float)
     delivered_value = economics.margin_before_carrier_fees - joined["cod_fee_pct"] / 100.0 * cash
@@ -363,85 +346,3 @@ def _replace(conn: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -
     except Exception:
         conn.execute("rollback")
         raise
-
-
-# ------------------------------------------------------------------ dispatch manifest
-
-
-@dataclass(frozen=True)
-class ManifestRun:
-    day: date
-    folder: Path
-    rows_by_carrier: dict[str, int]
-    files: dict[str, Path]
-    without_carrier: int
-
-
-def manifest_rows(conn: duckdb.DuckDBPyConnection, delivery_codes_on: bool) -> pd.DataFrame:
-    """The orders waiting for pickup, each with its carrier (assigned, else recommended)."""
-    to_dispatch = mart(ORDERS_TO_DISPATCH_MODEL)
-    if not relation_exists(conn, to_dispatch):
-        return pd.DataFrame(columns=["carrier", *MANIFEST_COLUMNS])
-    recommended = (
-        f"left join {CARRIER_RECOMMENDATIONS} r on r.order_ref = d.order_ref"
-        if relation_exists(conn, CARRIER_RECOMMENDATIONS)
-        else "left join (select null::varchar as order_ref, null::varchar as "
-        "recommended_carrier) r on r.order_ref = d.order_ref"
-    )
-    frame = conn.execute(
-        f"""
-        select coalesce(d.assigned_carrier, r.recommended_carrier) as carrier,
-            d.order_ref as reference,
-            d.customer_name as name, d.customer_phone as phone, d.city, d.address,
-            cast(d.cod_amount as double) as cod_amount,
-            case when d.is_cod and ? then 'yes' else 'no' end as delivery_code_required
-        from {to_dispatch} d
-        {recommended}
-        order by carrier, d.order_ref
-        """,
-        [delivery_codes_on],
-    ).df()
-    return frame
-
-
-def _csv_text(rows: pd.DataFrame) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(MANIFEST_COLUMNS)
-    for record in rows[list(MANIFEST_COLUMNS)].itertuples(index=False):
-        writer.writerow(["" if _missing(v) else _cell(v) for v in record])
-    return out.getvalue()
-
-
-def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _cell(value: object) -> str:
-    return f"{value:.2f}" if isinstance(value, float) else str(value)
-
-
-def write_dispatch_manifests(
-    conn: duckdb.DuckDBPyConnection, exports_dir: Path, day: date, *, delivery_codes_on: bool
-) -> ManifestRun:
-    """Write ``<exports>/dispatch/<day>/<carrier>.csv``: one pickup sheet per carrier.
-
-    Idempotent: the same data gives the same bytes (no time inside, rows by reference), and
-    a carrier with nothing left to pick up that day loses its old file.
-    """
-    rows = manifest_rows(conn, delivery_codes_on)
-    folder = exports_dir / "dispatch" / day.isoformat()
-    folder.mkdir(parents=True, exist_ok=True)
-    with_carrier = rows[rows["carrier"].notna()]
-    files: dict[str, Path] = {}
-    counts: dict[str, int] = {}
-    for carrier, group in with_carrier.groupby("carrier", sort=True):
-        path = folder / f"{carrier}.csv"
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(_csv_text(group), encoding="utf-8")
-        tmp.replace(path)  # a reader never sees half a sheet
-        files[str(carrier)], counts[str(carrier)] = path, len(group)
-    for stale in folder.glob("*.csv"):
-        if stale.stem not in files:
-            stale.unlink()
-    return ManifestRun(day, folder, counts, files, int(rows["carrier"].isna().sum()))

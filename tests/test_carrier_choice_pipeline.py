@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from activations.carrier_choice import MANIFEST_COLUMNS
+from activations.dispatch_manifest import MANIFEST_COLUMNS
 from common.warehouse import connect
 from orchestration.defs.carrier_choice.assets import DISPATCH_TIMEZONE
 

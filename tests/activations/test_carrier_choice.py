@@ -14,16 +14,15 @@ from warehouse_fixtures import NOW, add_order, create_tables, phone
 
 from activations.agent_queue import refresh_agent_queue
 from activations.carrier_choice import (
-    MANIFEST_COLUMNS,
     CarrierEconomics,
     carrier_options,
     combined_prior,
     recommend,
     refresh_carrier_recommendations,
     shrunk_rate,
-    write_dispatch_manifests,
 )
 from activations.decisions import propose_decisions, record_decisions
+from activations.dispatch_manifest import MANIFEST_COLUMNS, write_dispatch_manifests
 from activations.warehouse_tables import (
     CARRIER_RATES_MODEL,
     ORDERS_MODEL,

@@ -14,11 +14,8 @@ import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 from pydantic import Field
 
-from activations.carrier_choice import (
-    CarrierEconomics,
-    refresh_carrier_recommendations,
-    write_dispatch_manifests,
-)
+from activations.carrier_choice import CarrierEconomics, refresh_carrier_recommendations
+from activations.dispatch_manifest import write_dispatch_manifests
 from activations.otp import OtpSecretError, otp_secret
 from activations.warehouse_tables import (
     CARRIER_RATES_MODEL,

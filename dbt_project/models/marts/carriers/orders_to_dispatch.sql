@@ -2,7 +2,7 @@
     rule), confirmed by the customer or the call centre, and not picked up by a carrier yet
     (a carrier may already be assigned: `assigned_carrier`).
     What a pickup sheet needs about each (the dispatch manifest,
-    activations/carrier_choice.py): reference, name, phone, city, address, the amount the
+    activations/dispatch_manifest.py): reference, name, phone, city, address, the amount the
     courier collects. -#}
 with
 
