@@ -44,7 +44,8 @@ COMPARED = {
     "segment_membership": ["segment_name", "customer_phone"],
     "order_rto_history": ["order_ref"],
     "carrier_city_delivery_rates": ["carrier", "city"],
-    "orders_to_dispatch": ["order_ref"],
+    # Not orders_to_dispatch: no confirmed order waits for pickup at the end of this store,
+    # so there is no row to compare (its dbt tests run on both engines above).
 }
 _SUMMARY = re.compile(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)")
 
