@@ -2,9 +2,10 @@
 
 One row per order whose current storefront decision is ``review``: the order, its
 score, band reasons and probability, the customer's history (orders, deliveries,
-returns) and every contact cod360 made about the order (WhatsApp and SMS, with the
-customer's reply). Rebuilt whole on each run (it is a view of the present) and
-exportable as CSV for teams that work from a spreadsheet. The export holds full
+returns), every contact cod360 made about the order (WhatsApp and SMS, with the
+customer's reply) and the carrier to give it to, with the reason
+(``ml.carrier_recommendations``, :mod:`activations.carrier_choice`). Rebuilt whole on
+each run (it is a view of the present) and exportable as CSV for teams that work from a spreadsheet. The export holds full
 phone numbers — agents call them — so it belongs on the operations share, not in
 a log or a ticket.
 """
@@ -18,6 +19,7 @@ import duckdb
 
 from activations.warehouse_tables import (
     AGENT_QUEUE,
+    CARRIER_RECOMMENDATIONS,
     INBOUND_MESSAGES_MODEL,
     ORDER_SCORES,
     ORDERS_MODEL,
@@ -28,6 +30,10 @@ from activations.warehouse_tables import (
 )
 from common.marts import mart
 
+_NO_RECOMMENDATIONS = (
+    "(select null::varchar as order_ref, null::varchar as recommended_carrier, "
+    "null::varchar as carrier_reason where false)"
+)
 _NO_REPLIES = (
     "(select null::varchar as replied_to_message_id, null::varchar as reply_intent, "
     "null::timestamp as received_at where false)"
@@ -42,6 +48,11 @@ def refresh_agent_queue(conn: duckdb.DuckDBPyConnection, now: datetime) -> int:
         conn.execute(f"delete from {AGENT_QUEUE}")
         return 0
     replies = inbound if relation_exists(conn, inbound) else _NO_REPLIES
+    carriers = (
+        CARRIER_RECOMMENDATIONS
+        if relation_exists(conn, CARRIER_RECOMMENDATIONS)
+        else _NO_RECOMMENDATIONS
+    )
     conn.execute("begin transaction")
     try:
         conn.execute(f"delete from {AGENT_QUEUE}")
@@ -93,12 +104,14 @@ def refresh_agent_queue(conn: duckdb.DuckDBPyConnection, now: datetime) -> int:
                 s.top_positive_reasons, s.top_negative_reasons, s.model_version,
                 q.decision_version, q.created_at,
                 coalesce(c.wa_sent, 0), c.wa_last_status, c.reply, coalesce(c.sms_sent, 0),
-                h.previous_orders, h.previous_delivered, h.previous_returned, c.history, ?
+                h.previous_orders, h.previous_delivered, h.previous_returned, c.history, ?,
+                k.recommended_carrier, k.carrier_reason
             from queued q
             join {orders} o on o.order_ref = q.order_ref
             left join scores s on s.order_ref = q.order_ref
             left join contact_summary c on c.order_ref = q.order_ref
             left join history h on h.order_ref = q.order_ref
+            left join {carriers} k on k.order_ref = q.order_ref
             where o.outcome = 'open'
             """,
             [now],

@@ -4,7 +4,9 @@ Every scored order that has not left yet gets a decision — ``confirm``, ``revi
 (agent review), ``hold`` or ``cancel`` — written to ``activations.storefront_decisions``
 as a new *version* when it changes (one row per order and version, committed before
 the push), then pushed through the platform's write-back adapter, and its outcome
-recorded on the row.
+recorded on the row. The row also carries the carrier recommended for the parcel and
+its reason (``ml.carrier_recommendations``) as known when the decision was recorded: a
+record for the team that dispatches, not pushed to the storefront.
 
 * Band → decision: confirm → confirm, review → review, hold → hold; a customer who
   answered CANCEL to the confirmation message → cancel.
@@ -36,6 +38,7 @@ from activations.clients.errors import (
 from activations.clients.storefront import WriteBackRegistry, WriteBackStatus
 from activations.confirmation import ORDER_CONFIRMATION
 from activations.warehouse_tables import (
+    CARRIER_RECOMMENDATIONS,
     INBOUND_MESSAGES_MODEL,
     ORDER_SCORES,
     ORDERS_MODEL,
@@ -65,6 +68,10 @@ class ProposedDecision:
     score: float | None
     model_version: str | None
     scored_at: datetime | None
+    # The carrier to give the parcel to and why (activations.carrier_choice), as known
+    # when the decision is recorded; null when no recommendation was computed.
+    recommended_carrier: str | None = None
+    carrier_reason: str | None = None
 
 
 def next_decision(
@@ -126,6 +133,12 @@ def propose_decisions(conn: duckdb.DuckDBPyConnection) -> list[ProposedDecision]
         else "left join (select null::varchar as order_ref, null::varchar as reply) r "
         "on r.order_ref = s.order_ref"
     )
+    carriers = (
+        f"left join {CARRIER_RECOMMENDATIONS} k on k.order_ref = s.order_ref"
+        if relation_exists(conn, CARRIER_RECOMMENDATIONS)
+        else "left join (select null::varchar as order_ref, null::varchar as recommended_carrier, "
+        "null::varchar as carrier_reason) k on k.order_ref = s.order_ref"
+    )
     marks = ", ".join(f"'{s}'" for s in UNDISPATCHED)
     rows = conn.execute(
         f"""
@@ -133,22 +146,26 @@ def propose_decisions(conn: duckdb.DuckDBPyConnection) -> list[ProposedDecision]
             select * from {ORDER_SCORES}
             qualify row_number() over (partition by order_ref order by scored_at desc) = 1
         )
-        select s.order_ref, o.platform, s.band, s.score, s.model_version, s.scored_at, r.reply
+        select s.order_ref, o.platform, s.band, s.score, s.model_version, s.scored_at, r.reply,
+            k.recommended_carrier, k.carrier_reason
         from latest s
         join {orders} o on o.order_ref = s.order_ref
         {replies}
+        {carriers}
         where o.outcome = 'open' and o.order_status in ({marks})
         order by s.order_ref
         """
     ).fetchall()
     current = _current(conn)
     proposals = []
-    for ref, platform, band, score, model_version, scored_at, reply in rows:
+    for ref, platform, band, score, model_version, scored_at, reply, carrier, why in rows:
         _, decision, held = current.get(ref, (0, None, False))
         decided = next_decision(band, reply, decision, held)
         if decided:
             proposals.append(
-                ProposedDecision(ref, platform, *decided, band, score, model_version, scored_at)
+                ProposedDecision(
+                    ref, platform, *decided, band, score, model_version, scored_at, carrier, why
+                )
             )
     return proposals
 
@@ -165,12 +182,13 @@ def record_decisions(
             f"""
             insert into {STOREFRONT_DECISIONS} (order_ref, decision_version, platform, decision,
                 reason, decided_by, band, score, model_version, scored_at, status, created_at,
-                updated_at, run_id)
-            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
+                updated_at, run_id, recommended_carrier, carrier_reason)
+            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)
             on conflict do nothing
             """,
             [p.order_ref, version, p.platform, p.decision, p.reason, p.decided_by, p.band,
-             p.score, p.model_version, p.scored_at, now, now, run_id],
+             p.score, p.model_version, p.scored_at, now, now, run_id, p.recommended_carrier,
+             p.carrier_reason],
         )  # fmt: skip
         written += 1
     return written

@@ -33,6 +33,10 @@ ACTIVATION_MARTS = (
     INBOUND_MESSAGES_MODEL,
     USER_PREFERENCES_MODEL,
 )
+# Carrier choice (activations/carrier_choice.py): rates and fees per carrier × city, and
+# the confirmed orders waiting for pickup.
+CARRIER_RATES_MODEL = "carrier_city_delivery_rates"
+ORDERS_TO_DISPATCH_MODEL = "orders_to_dispatch"
 
 # --- read: not dbt models ----------------------------------------------------------------
 # The raw webhooks, for the status evidence of activations.outbox (biz_opaque_callback_data
@@ -41,6 +45,9 @@ WHATSAPP_WEBHOOKS = "raw.whatsapp_webhooks"
 INGESTED_FILES = "raw.ingested_files"
 # Written by the lead-score asset (contract in the activations issue).
 ORDER_SCORES = "ml.order_scores"
+# Written after scoring by the carrier-choice asset (activations/carrier_choice.py).
+CARRIER_OPTIONS = "ml.carrier_options"
+CARRIER_RECOMMENDATIONS = "ml.carrier_recommendations"
 
 # --- written -------------------------------------------------------------------------------
 SCHEMA = "activations"
@@ -157,6 +164,8 @@ create table if not exists {STOREFRONT_DECISIONS} (
     attempt_started_at timestamp,
     updated_at timestamp not null,
     run_id varchar,
+    recommended_carrier varchar,
+    carrier_reason varchar,
     primary key (order_ref, decision_version)
 );
 
@@ -184,7 +193,9 @@ create table if not exists {AGENT_QUEUE} (
     previous_delivered integer,
     previous_returned integer,
     contact_history varchar,
-    refreshed_at timestamp not null
+    refreshed_at timestamp not null,
+    recommended_carrier varchar,
+    carrier_reason varchar
 );
 
 -- Only an HMAC of each delivery code is kept, never the code.
@@ -250,6 +261,12 @@ def ensure_activation_tables(conn: duckdb.DuckDBPyConnection) -> None:
         alter table {CAMPAIGN_RUNS} add column if not exists error varchar;
         alter table {CAMPAIGN_RUNS} alter column finished_at drop not null;
     """)
+    # Warehouses created before the carrier recommendation was carried.
+    for table in (AGENT_QUEUE, STOREFRONT_DECISIONS):
+        conn.execute(f"""
+            alter table {table} add column if not exists recommended_carrier varchar;
+            alter table {table} add column if not exists carrier_reason varchar;
+        """)
 
 
 def relation_exists(conn: duckdb.DuckDBPyConnection, qualified_name: str | Mart) -> bool:

@@ -151,6 +151,46 @@ def _ads(conn) -> None:
         )
 
 
+def _carrier_choice(conn) -> None:
+    """The share of open orders whose recommended carrier is not the usual one, and the gain."""
+    if not (
+        table_exists(conn, "ml", "carrier_recommendations")
+        and table_exists(conn, "ml", "carrier_options")
+    ):
+        return
+    # Written after scoring by the carrier-choice asset (activations/carrier_choice.py).
+    orders, vs_usual, gain_usual, assigned, vs_assigned, gain_assigned = conn.execute(
+        """
+        with usual as (
+            select order_ref, carrier as usual_carrier, expected_profit as usual_profit
+            from ml.carrier_options where is_usual_carrier
+        )
+        select count(*),
+            count(*) filter (where u.usual_carrier is not null
+                and r.recommended_carrier <> u.usual_carrier),
+            coalesce(sum(r.recommended_expected_profit - u.usual_profit), 0),
+            count(*) filter (where r.baseline_kind = 'assigned'),
+            count(*) filter (where r.baseline_kind = 'assigned'
+                and r.recommended_carrier <> r.baseline_carrier),
+            coalesce(sum(r.expected_gain) filter (where r.baseline_kind = 'assigned'), 0)
+        from ml.carrier_recommendations r left join usual u using (order_ref)
+        """
+    ).fetchone()
+    print(f"\nCarrier choice per order ({orders} open orders scored; ml.carrier_recommendations)")
+    if not orders:
+        return
+    print(
+        f"  recommended carrier differs from the city's usual one: {vs_usual / orders:.1%} "
+        f"({vs_usual} orders), expected gain {gain_usual:+.0f} MAD "
+        f"({gain_usual / orders:+.2f} MAD per open order)"
+    )
+    if assigned:
+        print(
+            f"  …from the carrier already assigned: {vs_assigned / assigned:.1%} of the {assigned} "
+            f"assigned orders, expected gain {gain_assigned:+.0f} MAD"
+        )
+
+
 def print_summary(warehouse_path: Path, model_store: Path | None = None) -> None:
     """Print rows loaded and quarantined per source and the size of the main models."""
     with connect(warehouse_path, read_only=True) as conn:
@@ -163,3 +203,4 @@ def print_summary(warehouse_path: Path, model_store: Path | None = None) -> None
         _ads(conn)
         if model_store is not None:
             _lead_score(conn, model_store)
+        _carrier_choice(conn)

@@ -44,9 +44,11 @@ def _string_literals(path):
 def test_python_reads_the_marts_it_names():
     assert MARTS_PYTHON_READS == [
         "ad_performance",
+        "carrier_city_delivery_rates",
         "customer_360",
         "order_rto_history",
         "orders",
+        "orders_to_dispatch",
         "segment_membership",
         "whatsapp_inbound_messages",
         "whatsapp_user_preferences",

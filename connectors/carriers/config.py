@@ -13,6 +13,9 @@
                                  # the mark are still asked for their activity
         delivery_code_instruction: false  # optional: tell the carrier, per dispatched
                                  # parcel, that a delivery code is required (off by default)
+        create_parcels: false    # optional: create the parcels of the confirmed orders
+                                 # given to this carrier (off by default)
+        wilaya_codes: {Alger: 16}  # with create_parcels: the API's wilaya code per city
 
 Secrets and base URLs come from ``COD360_CARRIER_<NAME>_<SETTING>``:
 Yalidine ``BASE_URL`` (default ``https://api.yalidine.app/v1/``), ``API_ID``,
@@ -70,6 +73,12 @@ class CarrierAccount(BaseModel):
     active_days: int = Field(default=45, ge=1, le=90)  # EcoTrack lists the last 90 days
     # Nothing is sent to a carrier unless the operator switches it on for the account.
     delivery_code_instruction: bool = False
+    # Create the parcels of the confirmed orders given to this carrier (assigned, else
+    # recommended: activations.carrier_choice) through the API; off unless switched on.
+    create_parcels: bool = False
+    # The API's wilaya code of each delivery city (EcoTrack's code_wilaya, 1-58): a city
+    # without one is not sent (the asset counts and names it), never guessed.
+    wilaya_codes: dict[str, int] = Field(default_factory=dict)
 
     @property
     def overlap(self) -> timedelta:
