@@ -118,6 +118,8 @@ def _source_of(name: str) -> str:
         return "whatsapp_webhooks"
     if name.startswith("messages/sms/"):
         return "sms_events"
+    if name.startswith("remittances/"):
+        return "carrier_remittances"
     return "lead_signals"
 
 
