@@ -20,8 +20,11 @@ A few deliberate discrepancies, so that the reconciliation marts have something 
 
 They are placed on the first statements old enough for each to show (paid at least
 :data:`DISCREPANCY_MIN_AGE_DAYS` before the end), in a fixed rotation, so that the same
-seed always gives the same ones. Statements are written clean (no mess), on their own
-random stream: the rest of the landing folder is byte-for-byte what it was without them.
+seed always gives the same ones. With the mess on, a broken copy of a line (truncated
+JSON, or no ``statement_id``) is written now and then *beside* the good one, for the
+ingestion to quarantine; the good lines are never late, duplicated or lost, so the
+discrepancies above are the only ones. Everything here draws from its own random
+streams: the rest of the landing folder is byte-for-byte what it was without them.
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ import time
 from dataclasses import dataclass
 
 from sandbox.sample_store import world as w
+from sandbox.sample_store.mess import _Injector
 from sandbox.sample_store.timing import HOUR
-from sandbox.sample_store.writer import DAY, FileKind
+from sandbox.sample_store.writer import DAY, FileKind, dumps
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,10 @@ class _RemittanceMixin:
 
     def _init_remittances(self) -> None:
         self.remit_rnd = random.Random(self.seed * 49_979_687 + 13)
+        self._remit_mess_rnd = random.Random(self.seed * 31 + 7)
+        self._remit_injector = _Injector(
+            self._remit_mess_rnd, ("malformed_json", "missing_field"), self.mess
+        )
         # (carrier, period index) -> lines of parcels delivered in that period
         self._remit_open: dict[tuple[str, int], list[_Line]] = {}
         # carrier -> (pay from this ts on, line) held back for a late remittance
@@ -205,9 +213,7 @@ class _RemittanceMixin:
                 "fees": line.fees_cents / 100,
                 "paid_out_amount": paid_cents / 100,
             }
-            self._emit(
-                payout_ts, f"remittance:{carrier}", "carrier_remittances", record, clean=True
-            )
+            self._remit_write(payout_ts, f"remittance:{carrier}", record)
         stats = self.remit_stats
         stats["statements"] += 1
         stats["lines"] += len(lines)
@@ -216,6 +222,21 @@ class _RemittanceMixin:
         )
         stats["fees_mad"] = round(stats["fees_mad"] + sum(x.fees_cents for x in lines) / 100, 2)
         stats["paid_out_mad"] = round(stats["paid_out_mad"] + paid_cents / 100, 2)
+
+    def _remit_write(self, write_ts: int, kind: str, record: dict) -> None:
+        line = dumps(record)
+        if not self.writer.emit(write_ts, kind, line):
+            return
+        bad_kind = self._remit_injector.due()
+        if bad_kind is None:
+            return
+        if bad_kind == "malformed_json":
+            bad_line = line[: self._remit_mess_rnd.randint(10, len(line) - 2)]
+        else:
+            bad_line = dumps({k: v for k, v in record.items() if k != "statement_id"})
+        if self.writer.emit(write_ts, kind, bad_line):
+            counts = self.bad["carrier_remittances"]
+            counts[bad_kind] = counts.get(bad_kind, 0) + 1
 
     def _remit_discrepancy(
         self, kind: str, carrier: str, statement_id: str, lines: list[_Line]

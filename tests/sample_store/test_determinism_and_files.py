@@ -23,7 +23,8 @@ FILE_PATTERN = re.compile(
     r"|tracking/sendit/events_\d{4}-\d{2}\.csv"
     r"|messages/whatsapp/webhooks_\d{4}-\d{2}\.jsonl"
     r"|messages/sms/events_\d{4}-\d{2}\.jsonl"
-    r"|signals/landing/sessions_\d{4}-\d{2}\.jsonl)$"
+    r"|signals/landing/sessions_\d{4}-\d{2}\.jsonl"
+    r"|remittances/(ameex|ozon_express|coliix|sendit|cathedis)/statements_\d{4}-\d{2}\.jsonl)$"
 )
 
 
