@@ -117,7 +117,10 @@ def test_bad_lines_are_quarantined_with_file_line_field_and_reason(paths):
     assert by_line[3][0] == "period_end" and "not a calendar date" in by_line[3][1]
     assert by_line[4][0] == "payout_date" and "YYYY-MM-DD" in by_line[4][1]
     assert by_line[5][0] == "payout_date" and "YYYY-MM-DD" in by_line[5][1]
-    assert by_line[6] == ("amount_collected", "field 'amount_collected' = -12.5: amount is negative")
+    assert by_line[6] == (
+        "amount_collected",
+        "field 'amount_collected' = -12.5: amount is negative",
+    )
     assert by_line[7][0] == "fees" and "not a decimal amount" in by_line[7][1]
     assert by_line[8] == ("paid_out_amount", "missing required field 'paid_out_amount'")
     assert by_line[9][0] == "currency"

@@ -43,10 +43,13 @@ def test_the_store_has_every_kind_of_discrepancy(truth):
 
 def test_overdue_orders_are_exactly_the_ones_never_remitted(conn, truth):
     overdue = _refs(
-        conn, "select order_ref from marts.cod_order_remittances where remittance_status = 'overdue'"
+        conn,
+        "select order_ref from marts.cod_order_remittances where remittance_status = 'overdue'",
     )
     assert overdue == truth["deliberate"]["never_remitted"]
-    assert overdue == _refs(conn, "select order_ref from marts.cod_cash_in_transit where is_overdue")
+    assert overdue == _refs(
+        conn, "select order_ref from marts.cod_cash_in_transit where is_overdue"
+    )
     # Cash in transit that is not overdue is recent: delivered within the threshold.
     oldest = conn.execute(
         "select max(days_outstanding) from marts.cod_cash_in_transit where not is_overdue"

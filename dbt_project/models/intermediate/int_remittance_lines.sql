@@ -47,10 +47,9 @@ final as (
     from lines
     cross join run_date
     left join tracked
-        on
-            lines.order_ref is null
-            and lines.carrier = tracked.carrier
-            and lines.tracking_number = tracked.tracking_number
+        on lines.carrier = tracked.carrier
+        and lines.tracking_number = tracked.tracking_number
+        and lines.order_ref is null
     left join orders on coalesce(lines.order_ref, tracked.order_ref) = orders.order_ref
     where lines.payout_date <= run_date.as_of_date
 )

@@ -74,8 +74,9 @@ measured as (
         remitted.fees,
         remitted.net_amount,
         remitted.amount_collected - delivered.total_amount as collected_difference,
-        case when first_lines.payout_date is not null
-            then {{ dbt.datediff('cast(delivered.delivered_at as date)', 'first_lines.payout_date', 'day') }}
+        case
+            when first_lines.payout_date is not null
+                then {{ dbt.datediff('cast(delivered.delivered_at as date)', 'first_lines.payout_date', 'day') }}
         end as days_to_cash,
         {{ dbt.datediff('cast(delivered.delivered_at as date)', 'delivered.as_of_date', 'day') }}
             as days_since_delivery
