@@ -104,6 +104,26 @@ TARGETS: dict[str, Target] = {
         money="time_on_page_s",
         text="device",
     ),
+    # Its times are calendar dates (no time mutation of this kind: checked in
+    # tests/ingestion/test_remittances.py); tracking_number / order_ref are "one of".
+    "carrier_remittances": Target(
+        "remittances/fuzz",
+        (
+            "carrier",
+            "statement_id",
+            "currency",
+            "period_start",
+            "period_end",
+            "payout_date",
+            "amount_collected",
+            "fees",
+            "paid_out_amount",
+        ),
+        None,
+        "date",
+        money="amount_collected",
+        text="statement_id",
+    ),
 }
 
 

@@ -191,6 +191,56 @@ def _carrier_choice(conn) -> None:
         )
 
 
+def _cash(conn) -> None:
+    """COD cash reconciliation: what the carriers paid out, what they still hold, and the
+    discrepancies the marts found (the sample store puts a few in on purpose)."""
+    kpis, statements = _built(conn, "cash_kpis"), _built(conn, "cod_remittance_statements")
+    if kpis is None or statements is None:
+        return
+    row = conn.execute(
+        f"""
+        select k.statements, s.lines, k.remitted_value, k.fees, k.median_days_to_cash,
+               k.cash_in_transit_orders, k.cash_in_transit_value, k.overdue_orders,
+               k.unremitted_value, k.mismatch_orders, k.mismatch_amount, k.late_remittances,
+               k.unbalanced_statements, k.as_of_date
+        from {kpis} as k
+        cross join (select coalesce(sum(lines), 0) as lines from {statements}) as s
+        where k.dimension = 'all'
+        """
+    ).fetchone()
+    if row is None:
+        return
+    (n_statements, lines, remitted, fees, median_days, transit_n, transit_value, overdue_n,
+     unremitted, mismatch_n, mismatch_amount, late_n, unbalanced_n, as_of) = row  # fmt: skip
+    days = "—" if median_days is None else f"{median_days:.0f} days"
+    print(f"\nCOD cash reconciliation (carrier remittance statements, as of {as_of})")
+    print(f"  statements: {n_statements}, lines: {lines}")
+    print(f"  remitted value: {remitted:,.2f} MAD collected, {fees:,.2f} MAD fees")
+    print(f"  median days from delivery to cash: {days}")
+    print(f"  cash in transit: {transit_n} orders, {transit_value:,.2f} MAD")
+    print(f"  overdue unremitted: {overdue_n} orders, {unremitted:,.2f} MAD")
+    print(
+        f"  mismatches found: {mismatch_n} amount mismatches ({mismatch_amount:,.2f} MAD), "
+        f"{late_n} late remittances, {unbalanced_n} statement(s) not summing to their payout"
+    )
+    per_carrier = conn.execute(
+        f"""
+        select dimension_value, statements, remitted_orders, cash_in_transit_value,
+               unremitted_value, median_days_to_cash
+        from {kpis} where dimension = 'carrier' order by dimension_value
+        """
+    ).fetchall()
+    _table(
+        "Cash by carrier",
+        ["carrier", "statements", "remitted", "in transit MAD", "overdue MAD", "median days"],
+        [
+            (c, n, r, f"{t:,.2f}", f"{u:,.2f}", "—" if d is None else f"{d:.0f}")
+            for c, n, r, t, u, d in per_carrier
+        ],
+        [16, 12, 10, 16, 13, 13],
+    )
+
+
 def print_summary(warehouse_path: Path, model_store: Path | None = None) -> None:
     """Print rows loaded and quarantined per source and the size of the main models."""
     with connect(warehouse_path, read_only=True) as conn:
@@ -201,6 +251,7 @@ def print_summary(warehouse_path: Path, model_store: Path | None = None) -> None
         _grouped(conn, "Customers by RFM segment", customers, "rfm_segment_with_overlay", "segment")
         _segments(conn)
         _ads(conn)
+        _cash(conn)
         if model_store is not None:
             _lead_score(conn, model_store)
         _carrier_choice(conn)

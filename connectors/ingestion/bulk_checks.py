@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 
 from connectors.ingestion import domain_rules as rules
 from connectors.ingestion.domain_rules import (
+    DATE,
     EPOCH,
     ISO_OFFSET,
     NAIVE,
@@ -122,6 +123,12 @@ def _moment_sql(domain: Timestamp, v: str, window: LoadWindow) -> str:
             f"when {_is_string(v)} and regexp_full_match({s}, '{_STAMP}')"
             f" and substr({s}, 1, 4) between '1900' and '2200'"
             f" then date_trunc('second', try_cast(substr({s}, 1, 19) as timestamp))"
+        )
+    if DATE in domain.formats:
+        branches.append(
+            f"when {_is_string(v)} and regexp_full_match({s}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')"
+            f" and substr({s}, 1, 4) between '1900' and '2200'"
+            f" then cast(try_cast({s} as date) as timestamp)"
         )
     if EPOCH in domain.formats:
         lo = int(window.earliest.timestamp()) - 1
@@ -423,6 +430,15 @@ SHAPES: dict[str, tuple[str, ...]] = {
         _one_of("$.status", ("sent", "delivered", "failed", "received")),
     ),
     "lead_signals": (_matches("$.order_ref", _ORDER_REF), _non_empty("$.session_id")),
+    # Conservative: a line naming its parcel both ways (what carriers export); a line
+    # with only one of them goes the per-record way, which knows the "one of" rule.
+    "carrier_remittances": (
+        _non_empty("$.carrier"),
+        _non_empty("$.statement_id"),
+        _matches("$.currency", r"[A-Z]{3}"),
+        _non_empty("$.tracking_number"),
+        _matches("$.order_ref", _ORDER_REF),
+    ),
 }
 
 

@@ -201,11 +201,14 @@ _STAMP = r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
 _ISO_OFFSET = re.compile(_STAMP + r"(Z|[+-]\d{2}:?\d{2})")
 _ISO_NAIVE = re.compile(_STAMP)
 _EPOCH_TEXT = re.compile(r"\d{1,12}")
+_DATE_TEXT = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 _EPOCH_START = datetime(1970, 1, 1, tzinfo=UTC)
 ISO_OFFSET = "ISO 8601 with offset"
 NAIVE = "YYYY-MM-DD HH:MM:SS without offset"
 EPOCH = "unix seconds"
+# A calendar day (statement periods, payout dates), read as its first second in UTC.
+DATE = "YYYY-MM-DD"
 
 
 @dataclass(frozen=True)
@@ -267,6 +270,14 @@ class Timestamp(Domain):
             return _EPOCH_START + timedelta(seconds=seconds), None
         if not isinstance(value, str):
             return None, f"not a timestamp ({expected} expected)"
+        day = _DATE_TEXT.fullmatch(value) if DATE in self.formats else None
+        if day:
+            try:
+                return datetime(*map(int, day.groups()), tzinfo=UTC), None
+            except ValueError as exc:
+                return None, f"not a calendar date ({exc})"
+        if DATE in self.formats and len(self.formats) == 1:
+            return None, f"not in the documented format ({expected})"
         # No stripping: the warehouse casts the text as it is.
         aware = _ISO_OFFSET.fullmatch(value)
         naive = None if aware else _ISO_NAIVE.fullmatch(value)
@@ -369,6 +380,9 @@ WALL_CLOCK = Timestamp((NAIVE,), wall_clock=True)
 ISO_OR_EPOCH = Timestamp((ISO_OFFSET, EPOCH))
 EPOCH_SECONDS = Timestamp((EPOCH,))
 MONEY = Money()
+# A statement's payout sums many parcels: its ceiling is a carrier's, not an order's.
+STATEMENT_MONEY = Money(maximum=100_000_000)
+CALENDAR_DATE = Timestamp((DATE,))
 QUANTITY = Count()
 TEXT = Text()
 OBJECTS = ListOf(dict)
@@ -453,6 +467,14 @@ SOURCE_RULES: dict[str, tuple[FieldRule, ...]] = {
         FieldRule("products_viewed", Count(500)),
         FieldRule("form_completion_s", Measure(0, 86_400)),
         FieldRule("visits", Count(100_000)),
+    ),
+    "carrier_remittances": (
+        FieldRule("period_start", CALENDAR_DATE, required=True),
+        FieldRule("period_end", CALENDAR_DATE, required=True),
+        FieldRule("payout_date", CALENDAR_DATE, required=True),
+        FieldRule("amount_collected", MONEY, required=True),
+        FieldRule("fees", MONEY, required=True),
+        FieldRule("paid_out_amount", STATEMENT_MONEY, required=True),
     ),
 }
 

@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -123,3 +131,25 @@ class LeadSignal(_Record):
 
     order_ref: Annotated[str, StringConstraints(pattern=r"^[a-z_]+:.+$")]
     session_id: NonEmpty
+
+
+class CarrierRemittanceLine(_Record):
+    """One line of a carrier's COD remittance statement, in the remittance envelope
+    (docs/landing.md): the statement's fields repeated on each of its lines."""
+
+    carrier: NonEmpty
+    statement_id: NonEmpty
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    tracking_number: NonEmpty | None = None
+    order_ref: Annotated[
+        Annotated[str, StringConstraints(pattern=r"^[a-z_]+:.+$")] | None,
+        Field(validate_default=True),
+    ] = None
+
+    @field_validator("order_ref", mode="after")
+    @classmethod
+    def _names_a_parcel(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Said on order_ref (the field a reason names), after tracking_number is read.
+        if value is None and info.data.get("tracking_number") is None:
+            raise ValueError("a remittance line needs a tracking_number or an order_ref")
+        return value

@@ -111,6 +111,13 @@ LANDING_SOURCES: tuple[LandingSource, ...] = (
         ("signals/**/*.jsonl",),
         records.LeadSignal,
     ),
+    LandingSource(
+        "carrier_remittances",
+        "Carrier COD remittance statement lines in the cod360 remittance envelope (JSON lines"
+        " or CSV): cash collected per parcel, fees, and the statement's payout.",
+        ("remittances/**/*.jsonl", "remittances/**/*.csv"),
+        records.CarrierRemittanceLine,
+    ),
 )
 
 SOURCES_BY_NAME = {source.name: source for source in LANDING_SOURCES}

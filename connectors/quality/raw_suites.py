@@ -243,6 +243,20 @@ def build_suites() -> dict[str, RawSuite]:
                 ),
             ],
         ),
+        # A statement from a carrier cod360 does not know, or in a currency it does not
+        # know, is a new contract or a changed export, not a handful of bad lines.
+        _suite(
+            "carrier_remittances",
+            "lower(payload->>'$.carrier') as carrier, payload->>'$.currency' as currency",
+            [
+                E.ExpectColumnValuesToBeInSet(
+                    column="carrier", value_set=known_carriers(), mostly=KNOWN_VOCABULARY_SHARE
+                ),
+                E.ExpectColumnValuesToBeInSet(
+                    column="currency", value_set=KNOWN_CURRENCIES, mostly=KNOWN_VOCABULARY_SHARE
+                ),
+            ],
+        ),
     ]
     return {suite.source: suite for suite in suites}
 

@@ -53,7 +53,9 @@ def _make_injectors(seed: int, mess: bool) -> dict[str, _Injector]:
     injectors = {
         source: _Injector(injector_rnd, json_kinds, mess)
         for source in SOURCES
-        if source != "carrier_tracking_events"
+        # Remittance statements are written clean (remittances.py): no injector, so the
+        # other sources' mess is drawn exactly as before they existed.
+        if source not in ("carrier_tracking_events", "carrier_remittances")
     }
     injectors["tracking:jsonl"] = _Injector(injector_rnd, json_kinds, mess)
     injectors["tracking:csv"] = _Injector(

@@ -82,6 +82,7 @@ class _OrderCtx:
         "shipping_fee",
         "shopify_number",
         "total",
+        "tracking_number",
         "wa",
         "woo_key",
         "youcan_products",
@@ -310,6 +311,7 @@ class _OrderMixin:
             if delivered:
                 outcome = "delivered"
                 delivered_ts = end_ts_parcel
+                self._remit_delivered(order, carrier, order.tracking_number, delivered_ts)
                 if platform != "tiktok" and rnd.random() < 0.85:
                     self._snapshot(order, delivered_ts + _randint(rnd, HOUR, 2 * DAY), "delivered")
                     self._later_edit(order, "delivered")

@@ -28,6 +28,7 @@ simulation lives in mixins, one module per concern:
 * ``confirmation``: WhatsApp / SMS / call-centre confirmation of COD orders;
 * ``storefronts``, ``lead_signals``, ``whatsapp``, ``sms``, ``tracking``: the
   vendor-shaped writers, one per source family;
+* ``remittances``: the carriers' COD remittance statements (cash paid back);
 * ``mess``: emission into the landing writer, with the deliberate mess;
 * ``summary``: the sources, the run summary and ``summary.json``;
 * ``timing``: the time window and small random helpers.
@@ -51,6 +52,7 @@ from sandbox.sample_store.lead_signals import _LeadSignalMixin
 from sandbox.sample_store.mess import _EmitMixin, _make_injectors
 from sandbox.sample_store.order import TRUTH_ORDER_COLUMNS, _OrderMixin
 from sandbox.sample_store.population import TRUTH_CUSTOMER_COLUMNS, _PopulationMixin
+from sandbox.sample_store.remittances import _RemittanceMixin
 from sandbox.sample_store.sms import _SmsMixin
 from sandbox.sample_store.storefronts import _StorefrontMixin
 from sandbox.sample_store.summary import SOURCES, SampleStoreSummary, write_summary_json
@@ -71,6 +73,7 @@ class _Simulator(
     _WhatsAppMixin,
     _SmsMixin,
     _TrackingMixin,
+    _RemittanceMixin,
     _EmitMixin,
 ):
     def __init__(
@@ -128,6 +131,7 @@ class _Simulator(
         self.creative_weights = [c[1] for c in w.AD_CREATIVES]
         self.creative_effect = {c[0]: c[2] for c in w.AD_CREATIVES}
         self.product_weights = list(w.PRODUCT_WEIGHTS)
+        self._init_remittances()
 
     def run(self, progress: Callable[[int, int], None] | None = None) -> SampleStoreSummary:
         started = time.perf_counter()
@@ -153,11 +157,13 @@ class _Simulator(
                 customers = self.o_customer[begin : begin + chunk].tolist()
                 placed = self.o_placed[begin : begin + chunk].tolist()
                 for offset, (customer, placed_ts) in enumerate(zip(customers, placed, strict=True)):
+                    self._remit_due(placed_ts)  # before the flush: payouts come days later
                     self.writer.flush_before(placed_ts)
                     self._order(begin + offset, customer, placed_ts)
                 done = min(total, begin + chunk)
                 if progress is not None:
                     progress(done, total)
+            self._remit_finish()
             files = self.writer.close()
             truth_orders.close()
         except BaseException:
@@ -192,6 +198,7 @@ class _Simulator(
             outcomes=self.outcomes,
             whatsapp=dict(sorted(self.wa_counts.items())),
             sms=dict(sorted(self.sms_counts.items())),
+            remittances=self._remittance_summary(),
             records_dropped_after_end=self.writer.stats.dropped_after_end,
         )
         write_summary_json(summary, self.truth_dir)

@@ -16,6 +16,7 @@ SOURCES: tuple[str, ...] = (
     "whatsapp_webhooks",
     "sms_events",
     "lead_signals",
+    "carrier_remittances",
 )
 
 
@@ -46,6 +47,8 @@ class SampleStoreSummary:
     outcomes: dict[str, int] = field(default_factory=dict)
     whatsapp: dict[str, int] = field(default_factory=dict)
     sms: dict[str, int] = field(default_factory=dict)
+    # Statements written, their totals and the deliberate discrepancies (remittances.py).
+    remittances: dict = field(default_factory=dict)
     records_dropped_after_end: int = 0
     elapsed_s: float = 0.0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sandbox.sample_store import vendors as v
 from sandbox.sample_store import world as w
 from sandbox.sample_store.order import _OrderCtx
+from sandbox.sample_store.remittances import remittance_file_kinds
 from sandbox.sample_store.timing import HOUR, _local_day_start, _randint
 from sandbox.sample_store.writer import DAY, FileKind
 
@@ -37,7 +38,7 @@ def _file_kinds() -> list[FileKind]:
                     f"tracking/{carrier.name}/events_{{month}}.jsonl",
                 )
             )
-    return kinds
+    return kinds + remittance_file_kinds()
 
 
 class _TrackingMixin:
@@ -53,6 +54,7 @@ class _TrackingMixin:
         tracking = f"{carrier.tracking_prefix}{self._ids['tracking'] * 7 + 1_000_000_000:010d}"
         if carrier.name == "ozon_express":
             tracking += "MA"
+        order.tracking_number = tracking  # the remittance statement names the parcel by it
         dest = order.city.name
         events: list[tuple[int, str, str, str | None]] = []  # (ts, meaning, city, comment)
         events.append((dispatch_ts, "picked_up", w.WAREHOUSE_CITY, None))

@@ -23,7 +23,8 @@ FILE_PATTERN = re.compile(
     r"|tracking/sendit/events_\d{4}-\d{2}\.csv"
     r"|messages/whatsapp/webhooks_\d{4}-\d{2}\.jsonl"
     r"|messages/sms/events_\d{4}-\d{2}\.jsonl"
-    r"|signals/landing/sessions_\d{4}-\d{2}\.jsonl)$"
+    r"|signals/landing/sessions_\d{4}-\d{2}\.jsonl"
+    r"|remittances/(ameex|ozon_express|coliix|sendit|cathedis)/statements_\d{4}-\d{2}\.jsonl)$"
 )
 
 
@@ -118,6 +119,8 @@ def _source_of(name: str) -> str:
         return "whatsapp_webhooks"
     if name.startswith("messages/sms/"):
         return "sms_events"
+    if name.startswith("remittances/"):
+        return "carrier_remittances"
     return "lead_signals"
 
 

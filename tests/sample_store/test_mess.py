@@ -25,6 +25,7 @@ JSON_SOURCES = {
     "sms_events": ("messages/sms/*.jsonl", "message_id"),
     "lead_signals": ("signals/**/*.jsonl", "session_id"),
     "carrier_tracking_events": ("tracking/**/*.jsonl", "tracking_number"),
+    "carrier_remittances": ("remittances/**/*.jsonl", "statement_id"),
 }
 
 

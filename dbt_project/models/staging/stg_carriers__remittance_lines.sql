@@ -1,0 +1,54 @@
+{#- One row per line of a carrier's COD remittance statement (docs/landing.md, remittance
+    envelope): the cash collected on one parcel and the carrier's fees on it, with the
+    statement's period, payout date and paid-out amount repeated on every line. -#}
+with
+
+source as (
+    select * from {{ source('raw', 'carrier_remittances') }}
+),
+
+parsed as (
+    select
+        lower(trim({{ json_text('payload', '$.carrier') }})) as carrier,
+        trim({{ json_text('payload', '$.statement_id') }}) as statement_id,
+        nullif(trim({{ json_text('payload', '$.tracking_number') }}), '') as tracking_number,
+        nullif(trim({{ json_text('payload', '$.order_ref') }}), '') as order_ref,
+        cast({{ json_text('payload', '$.period_start') }} as date) as period_start,
+        cast({{ json_text('payload', '$.period_end') }} as date) as period_end,
+        cast({{ json_text('payload', '$.payout_date') }} as date) as payout_date,
+        {{ json_text('payload', '$.currency') }} as currency,
+        cast({{ json_text('payload', '$.amount_collected') }} as decimal(12, 2)) as amount_collected,
+        cast({{ json_text('payload', '$.fees') }} as decimal(12, 2)) as fees,
+        cast({{ json_text('payload', '$.paid_out_amount') }} as decimal(12, 2)) as paid_out_amount,
+        record_id,
+        source_file,
+        line_number,
+        loaded_at
+    from source
+),
+
+final_candidates as (
+    select
+        md5(
+            carrier || '|' || statement_id || '|' || coalesce(tracking_number, '') || '|'
+            || coalesce(order_ref, '')
+        ) as remittance_line_id,
+        *
+    from parsed
+),
+
+-- A statement sent again (a corrected export, a re-sent file): its latest line counts.
+final as (
+    {{ deduplicate_first(
+        'final_candidates',
+        partition_by='remittance_line_id',
+        order_by='loaded_at desc, source_file desc, line_number desc',
+        columns=[
+            'remittance_line_id', 'carrier', 'statement_id', 'tracking_number', 'order_ref',
+            'period_start', 'period_end', 'payout_date', 'currency', 'amount_collected', 'fees',
+            'paid_out_amount', 'record_id', 'source_file', 'line_number', 'loaded_at'
+        ]
+    ) }}
+)
+
+select * from final
