@@ -423,6 +423,12 @@ SHAPES: dict[str, tuple[str, ...]] = {
         _one_of("$.status", ("sent", "delivered", "failed", "received")),
     ),
     "lead_signals": (_matches("$.order_ref", _ORDER_REF), _non_empty("$.session_id")),
+    "email_events": (
+        _non_empty("$.provider"),
+        _non_empty("$.message_id"),
+        _one_of("$.event", ("sent", "delivered", "opened", "clicked", "bounced")),
+        _non_empty("$.recipient"),
+    ),
 }
 
 

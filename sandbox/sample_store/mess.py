@@ -53,12 +53,14 @@ def _make_injectors(seed: int, mess: bool) -> dict[str, _Injector]:
     injectors = {
         source: _Injector(injector_rnd, json_kinds, mess)
         for source in SOURCES
-        if source != "carrier_tracking_events"
+        if source not in ("carrier_tracking_events", "email_events")
     }
     injectors["tracking:jsonl"] = _Injector(injector_rnd, json_kinds, mess)
     injectors["tracking:csv"] = _Injector(
         injector_rnd, ("bad_timestamp", "missing_field", "malformed_row"), mess
     )
+    # The email envelope came later: its own stream, so the other sources' bad lines stay.
+    injectors["email_events"] = _Injector(random.Random(seed * 37 + 5), json_kinds, mess)
     return injectors
 
 
@@ -125,6 +127,7 @@ class _EmitMixin:
                 "carrier_tracking_events": "tracking_number",
                 "sms_events": "message_id",
                 "lead_signals": "session_id",
+                "email_events": "message_id",
             }[source]
             del broken[missing]
         return dumps(broken)

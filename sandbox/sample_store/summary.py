@@ -16,6 +16,7 @@ SOURCES: tuple[str, ...] = (
     "whatsapp_webhooks",
     "sms_events",
     "lead_signals",
+    "email_events",
 )
 
 
