@@ -22,6 +22,7 @@ CUSTOMER_360_MODEL = "customer_360"
 ORDERS_MODEL = "orders"
 # A view over the raw webhooks: replies and STOPs are visible as soon as they are ingested.
 INBOUND_MESSAGES_MODEL = "whatsapp_inbound_messages"
+SMS_REPLIES_MODEL = "sms_replies"
 # Marketing stopped in WhatsApp itself (user_preferences webhooks); also a view.
 USER_PREFERENCES_MODEL = "whatsapp_user_preferences"
 
