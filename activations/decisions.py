@@ -78,22 +78,28 @@ def next_decision(
     current: str | None,
     held: bool = False,
     agent_decided: bool = False,
+    reply_channel: str = "whatsapp",
 ) -> tuple[str, str, str] | None:
     """``(decision, reason, decided_by)`` for an order, or ``None`` to leave it as it is.
 
     ``customer_reply``: ``cancel`` (a CANCEL on any channel), ``other`` (the customer's
     latest SMS reply is free text no rule reads) or ``None``. ``held``: the order was put
     on hold and no agent has decided since. ``agent_decided``: the current decision is an
-    agent's. Pure: the whole policy, unit-tested.
+    agent's. ``reply_channel`` (``whatsapp`` or ``sms``) is named in the reason. Pure: the
+    whole policy, unit-tested.
     """
     if current in FINAL:
         return None
     if customer_reply == "cancel":
-        proposed = ("cancel", "the customer answered CANCEL to the confirmation", "customer_reply")
+        proposed = (
+            "cancel",
+            f"the customer answered CANCEL to the confirmation ({reply_channel})",
+            "customer_reply",
+        )
     elif customer_reply == "other" and not agent_decided:
         proposed = (
             "review",
-            "the customer replied to the confirmation SMS in words no rule reads",
+            "the customer replied to the confirmation in words no rule reads (sms)",
             "customer_reply",
         )
     elif band in BAND_DECISIONS:
@@ -179,7 +185,8 @@ def propose_decisions(conn: duckdb.DuckDBPyConnection) -> list[ProposedDecision]
             case
                 when r.reply = 'cancel' or coalesce(t.sms_cancel, false) then 'cancel'
                 when t.sms_latest = 'other' then 'other'
-            end as reply
+            end as reply,
+            case when r.reply = 'cancel' then 'whatsapp' else 'sms' end as reply_channel
         from latest s
         join {orders} o on o.order_ref = s.order_ref
         {replies}
@@ -190,9 +197,9 @@ def propose_decisions(conn: duckdb.DuckDBPyConnection) -> list[ProposedDecision]
     ).fetchall()
     current = _latest(conn)
     proposals = []
-    for ref, platform, band, score, model_version, scored_at, reply in rows:
+    for ref, platform, band, score, model_version, scored_at, reply, channel in rows:
         _, decision, held, agent = current.get(ref, (0, None, False, False))
-        decided = next_decision(band, reply, decision, held, agent)
+        decided = next_decision(band, reply, decision, held, agent, channel)
         if decided:
             proposals.append(
                 ProposedDecision(ref, platform, *decided, band, score, model_version, scored_at)

@@ -169,9 +169,7 @@ def test_a_carrier_without_an_assignment_moment_is_never_seen(orders) -> None:
     assert late["carrier"].isna().all() and late["carrier_rto_rate_prior"].isna().all()
 
 
-def test_an_email_opened_after_the_scoring_moment_does_not_enter_the_score(
-    trained, orders
-) -> None:
+def test_an_email_opened_after_the_scoring_moment_does_not_enter_the_score(trained, orders) -> None:
     order = _one_cod_order(orders)
     opened = order.copy()
     opened["email_opened_at"] = order["placed_at"] + pd.Timedelta(minutes=40)

@@ -118,7 +118,9 @@ def test_sms_oui_and_non_become_the_orders_confirmation_evidence(marts_warehouse
     assert sum(history[r][1] is not None for r in cancelled) >= 0.95 * len(cancelled)
     # An order decided on another channel has no SMS OUI of its own (a few customers
     # answer both: never more than a handful).
-    others = [r for r, row in truth.items() if row["confirmation_channel"] != "sms" and r in history]
+    others = [
+        r for r, row in truth.items() if row["confirmation_channel"] != "sms" and r in history
+    ]
     assert sum(history[r][0] is not None for r in others) <= 0.02 * len(others)
     intents = {intent for intent, _, _ in attributed}
     assert {"confirm", "cancel", "other"} <= intents
@@ -127,8 +129,9 @@ def test_sms_oui_and_non_become_the_orders_confirmation_evidence(marts_warehouse
 def test_the_email_opened_signal_is_the_first_open_of_the_confirmation_email(marts_warehouse):
     with connect(marts_warehouse.warehouse, read_only=True) as conn:
         events = dict(
-            conn.execute("select event_type, count(*) from staging.stg_email__events group by 1")
-            .fetchall()
+            conn.execute(
+                "select event_type, count(*) from staging.stg_email__events group by 1"
+            ).fetchall()
         )
         mismatched = conn.execute(
             """

@@ -33,7 +33,20 @@ inbound as (
         sms_events.body,
         sms_events.reply_intent,
         sms_events.order_ref as named_order_ref,
-        phones.phone_e164 as customer_phone
+        -- A sender no earlier record has shown (int_phone_numbers is built with the
+        -- marts; this view is read live) is taken as the gateway gives it when it is
+        -- E.164 digits, with or without "+".
+        coalesce(
+            phones.phone_e164,
+            case
+                when {{ regex_full_match('sms_events.phone_raw', '[+]?[1-9][0-9]{7,14}') }}
+                    then
+                        case
+                            when substring(sms_events.phone_raw, 1, 1) = '+' then sms_events.phone_raw
+                            else concat('+', sms_events.phone_raw)
+                        end
+            end
+        ) as customer_phone
     from sms_events
     left join phones on sms_events.phone_raw = phones.phone_raw
     where sms_events.direction = 'inbound'
