@@ -45,6 +45,7 @@ def test_python_reads_the_marts_it_names():
         "order_rto_history",
         "orders",
         "segment_membership",
+        "sms_replies",
         "whatsapp_inbound_messages",
         "whatsapp_user_preferences",
     ]
