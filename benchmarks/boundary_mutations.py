@@ -104,6 +104,13 @@ TARGETS: dict[str, Target] = {
         money="time_on_page_s",
         text="device",
     ),
+    "email_events": Target(
+        "messages/email",
+        ("provider", "message_id", "event", "recipient", "event_time"),
+        "event_time",
+        "iso",
+        text="template",
+    ),
 }
 
 
