@@ -135,7 +135,7 @@ reply_times as (
         min(received_at) as whatsapp_first_reply_any_at,
         min(case when reply_intent = 'confirm' then received_at end) as whatsapp_confirmed_at,
         min(case when reply_intent = 'cancel' then received_at end) as whatsapp_cancelled_at,
-        min(case when reply_intent = 'opt_out' then received_at end) as whatsapp_opted_out_at,
+        min(case when reply_intent in ('opt_out', 'opt_out_all') then received_at end) as whatsapp_opted_out_at,
         max(case when reply_intent = 'confirm' and by_context then 1 else 0 end) as confirmed_by_context
     from attributed_replies
     group by order_ref
