@@ -9,8 +9,8 @@ recorded on the row.
 * Band → decision: confirm → confirm, review → review, hold → hold; a customer who
   answered CANCEL to the confirmation message — the WhatsApp button, or NON / 2 / la /
   لا… to the SMS (``sms_replies``, the reply_vocabulary seed) — → cancel. An SMS reply
-  no rule reads (free text) → review, the agent queue, unless an agent has decided
-  the order since; a later OUI / NON settles it instead. An OUI reaches the decision
+  no rule reads (free text) → review, the agent queue, unless the current decision is
+  an agent's; a later OUI / NON settles it instead. An OUI reaches the decision
   through the lead score (its confirmation evidence), as a WhatsApp CONFIRM does.
 * **A hold is released by a person**: while the current decision is ``hold``, an
   automatic ``confirm`` becomes ``review`` (the agent queue) instead; only
