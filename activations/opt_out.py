@@ -14,12 +14,19 @@ The rule, in one place (tests: tests/activations/test_opt_out_categories.py):
 * A **stop-everything opt-out** stops every message on every channel: a reply "STOP
   ALL" (``reply_intent = 'opt_out_all'``, the reply_vocabulary seed), the SMS gateway's
   ``opted_out`` answer (the carrier-level block: the customer blocked the sender), and a
-  number the customer blocked. A reason this table does not know is treated as
-  stop-everything: an unknown opt-out never lets a message through.
+  number the customer blocked (``number_blocked``: no feed reports a WhatsApp block by
+  itself, so the team records one with :func:`activations.suppression.add_suppression`).
+  A reason this table does not know is treated as stop-everything: an unknown opt-out
+  never lets a message through.
 
-Sources: Meta, "Marketing message opt-out" / ``user_preferences`` webhook and error
-131050 (developers.facebook.com/docs/whatsapp/cloud-api/...); WhatsApp Business Policy
-("respect all requests to block, discontinue or otherwise opt out").
+Sources: Meta's ``user_preferences`` webhook reference (developers.facebook.com,
+WhatsApp Business Platform › webhooks › user_preferences: "notifies you of changes to a
+WhatsApp user's marketing message preferences", category ``marketing_messages``, value
+``stop`` / ``resume``); error 131050 ("user has stopped marketing messages"); only
+marketing-category templates are refused after such a stop, utility and authentication
+templates still deliver. The WhatsApp Business Messaging Policy asks businesses to
+respect every request to block, discontinue or otherwise opt out — the stop-everything
+category.
 """
 
 from __future__ import annotations
