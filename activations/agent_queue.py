@@ -3,9 +3,11 @@
 One row per order whose current storefront decision is ``review``: the order, its
 score, band reasons and probability, the customer's history (orders, deliveries,
 returns), every contact cod360 made about the order (WhatsApp and SMS, with the
-customer's reply) and the carrier to give it to, with the reason
-(``ml.carrier_recommendations``, :mod:`activations.carrier_choice`). Rebuilt whole on
-each run (it is a view of the present) and exportable as CSV for teams that work from a spreadsheet. The export holds full
+customer's reply), the customer's SMS replies in their own words (an SMS reply no rule
+reads, free text, is one reason an order lands here) and the carrier to give it to, with
+the reason (``ml.carrier_recommendations``, :mod:`activations.carrier_choice`). Rebuilt
+whole on each run (it is a view of the present) and exportable as CSV for teams that
+work from a spreadsheet. The export holds full
 phone numbers — agents call them — so it belongs on the operations share, not in
 a log or a ticket.
 """
@@ -24,6 +26,7 @@ from activations.warehouse_tables import (
     ORDER_SCORES,
     ORDERS_MODEL,
     OUTBOX,
+    SMS_REPLIES_MODEL,
     STOREFRONT_DECISIONS,
     ensure_activation_tables,
     relation_exists,
@@ -37,6 +40,10 @@ _NO_RECOMMENDATIONS = (
 _NO_REPLIES = (
     "(select null::varchar as replied_to_message_id, null::varchar as reply_intent, "
     "null::timestamp as received_at where false)"
+)
+_NO_SMS_REPLIES = (
+    "(select null::varchar as order_ref, null::varchar as reply_intent, "
+    "null::varchar as body, null::timestamp as received_at where false)"
 )
 
 
@@ -53,6 +60,8 @@ def refresh_agent_queue(conn: duckdb.DuckDBPyConnection, now: datetime) -> int:
         if relation_exists(conn, CARRIER_RECOMMENDATIONS)
         else _NO_RECOMMENDATIONS
     )
+    sms = mart(SMS_REPLIES_MODEL)
+    sms_replies = sms if relation_exists(conn, sms) else _NO_SMS_REPLIES
     conn.execute("begin transaction")
     try:
         conn.execute(f"delete from {AGENT_QUEUE}")
@@ -88,6 +97,18 @@ def refresh_agent_queue(conn: duckdb.DuckDBPyConnection, now: datetime) -> int:
                     ) as history
                 from contacts group by order_ref
             ),
+            sms_summary as (
+                select order_ref,
+                    arg_max(reply_intent, received_at) as latest_intent,
+                    string_agg(
+                        strftime(received_at, '%Y-%m-%d %H:%M') || ' sms reply "'
+                        || coalesce(body, '') || '" (' || reply_intent || ')',
+                        '; ' order by received_at
+                    ) as history
+                from {sms_replies}
+                where order_ref in (select order_ref from queued)
+                group by order_ref
+            ),
             history as (
                 select q.order_ref,
                     count(p.order_ref) as previous_orders,
@@ -103,8 +124,9 @@ def refresh_agent_queue(conn: duckdb.DuckDBPyConnection, now: datetime) -> int:
                 o.city, o.total_amount, o.placed_at, s.score, s.rto_probability,
                 s.top_positive_reasons, s.top_negative_reasons, s.model_version,
                 q.decision_version, q.created_at,
-                coalesce(c.wa_sent, 0), c.wa_last_status, c.reply, coalesce(c.sms_sent, 0),
-                h.previous_orders, h.previous_delivered, h.previous_returned, c.history, ?,
+                coalesce(c.wa_sent, 0), c.wa_last_status, coalesce(c.reply, sr.latest_intent),
+                coalesce(c.sms_sent, 0), h.previous_orders, h.previous_delivered,
+                h.previous_returned, nullif(concat_ws('; ', c.history, sr.history), ''), ?,
                 k.recommended_carrier, k.carrier_reason
             from queued q
             join {orders} o on o.order_ref = q.order_ref
@@ -112,6 +134,7 @@ def refresh_agent_queue(conn: duckdb.DuckDBPyConnection, now: datetime) -> int:
             left join contact_summary c on c.order_ref = q.order_ref
             left join history h on h.order_ref = q.order_ref
             left join {carriers} k on k.order_ref = q.order_ref
+            left join sms_summary sr on sr.order_ref = q.order_ref
             where o.outcome = 'open'
             """,
             [now],

@@ -18,8 +18,9 @@ import duckdb
 import pandas as pd
 
 from activations.campaign_config import Campaign
+from activations.opt_out import OptOutScope
 from activations.rules import ContactFacts
-from activations.suppression import opted_out_phones
+from activations.suppression import opt_out_scopes
 from activations.warehouse_tables import (
     CUSTOMER_360_MODEL,
     INBOUND_MESSAGES_MODEL,
@@ -164,7 +165,7 @@ def contact_facts(
     wanted = sorted(set(phones))
     if not wanted:
         return {}
-    opted_out = opted_out_phones(conn, wanted)
+    opted_out = opt_out_scopes(conn, wanted)
     last_inbound: dict[str, datetime | None] = {}
     frame = pd.DataFrame({"customer_phone": wanted}, dtype="object")
     conn.register("_fact_phones", frame)
@@ -198,7 +199,8 @@ def contact_facts(
     return {
         phone: ContactFacts(
             phone=phone,
-            opted_out=phone in opted_out,
+            opted_out=opted_out.get(phone) is OptOutScope.ALL,
+            marketing_opted_out=opted_out.get(phone) is OptOutScope.MARKETING,
             last_inbound_at=last_inbound.get(phone),
             marketing_sent_at=tuple(marketing.get(phone, ())),
         )

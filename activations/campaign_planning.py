@@ -107,7 +107,12 @@ def plan_messages(
             row.update(verdict="already_handled", reason=existing.get(key, "planned"))
             continue
         seen.add(key)
-        verdict = decide(spec.policy, facts[member.customer_phone], now)
+        verdict = decide(
+            spec.policy,
+            facts[member.customer_phone],
+            now,
+            about_open_order=member.order_ref is not None,
+        )
         row.update(verdict=verdict.action.value, variant=verdict.variant)
         if verdict.action in (Action.SUPPRESS, Action.DEFER):
             plan.counts[f"{verdict.action.value}:{verdict.reason.value}"] += 1

@@ -221,7 +221,12 @@ def deliver_due(
                     if tripped:
                         break
                     now = now_fn()
-                    verdict = decide(policy, facts[row.customer_phone], now)
+                    verdict = decide(
+                        policy,
+                        facts[row.customer_phone],
+                        now,
+                        about_open_order=row.order_ref is not None,
+                    )
                     if verdict.action is Action.SUPPRESS:
                         mark(
                             conn,

@@ -10,7 +10,11 @@
 * No reply ``fallback_after`` (2 h) after the message was sent, while the order is
   still pending — or the WhatsApp message failed (not on WhatsApp…) — sends one SMS
   through the gateway (``client_ref`` = its own outbox key: never twice).
-  A customer who opted out gets neither.
+  A customer who stopped everything (STOP ALL, blocked the number) gets neither; a
+  marketing opt-out still gets both — utility messages about their own open order
+  (activations/opt_out.py).
+* The answer counts on either channel: the CONFIRM / CANCEL button, or OUI / NON (1 / 2,
+  wah, la, نعم, لا…) to the SMS — the reply_vocabulary seed, ``sms_replies``.
 
 Both legs run through the campaign runner, so the sending rules and the outbox
 apply unchanged.

@@ -9,7 +9,11 @@ its reason (``ml.carrier_recommendations``) as known when the decision was recor
 record for the team that dispatches, not pushed to the storefront.
 
 * Band → decision: confirm → confirm, review → review, hold → hold; a customer who
-  answered CANCEL to the confirmation message → cancel.
+  answered CANCEL to the confirmation message — the WhatsApp button, or NON / 2 / la /
+  لا… to the SMS (``sms_replies``, the reply_vocabulary seed) — → cancel. An SMS reply
+  no rule reads (free text) → review, the agent queue, unless the current decision is
+  an agent's; a later OUI / NON settles it instead. An OUI reaches the decision
+  through the lead score (its confirmation evidence), as a WhatsApp CONFIRM does.
 * **A hold is released by a person**: while the current decision is ``hold``, an
   automatic ``confirm`` becomes ``review`` (the agent queue) instead; only
   :func:`record_agent_decision` may confirm a held order. The push re-checks this
@@ -43,6 +47,7 @@ from activations.warehouse_tables import (
     ORDER_SCORES,
     ORDERS_MODEL,
     OUTBOX,
+    SMS_REPLIES_MODEL,
     STOREFRONT_DECISIONS,
     ensure_activation_tables,
     relation_exists,
@@ -75,17 +80,35 @@ class ProposedDecision:
 
 
 def next_decision(
-    band: str | None, customer_reply: str | None, current: str | None, held: bool = False
+    band: str | None,
+    customer_reply: str | None,
+    current: str | None,
+    held: bool = False,
+    agent_decided: bool = False,
+    reply_channel: str = "whatsapp",
 ) -> tuple[str, str, str] | None:
     """``(decision, reason, decided_by)`` for an order, or ``None`` to leave it as it is.
 
-    ``held``: the order was put on hold and no agent has decided since. Pure: the whole
-    policy, unit-tested.
+    ``customer_reply``: ``cancel`` (a CANCEL on any channel), ``other`` (the customer's
+    latest SMS reply is free text no rule reads) or ``None``. ``held``: the order was put
+    on hold and no agent has decided since. ``agent_decided``: the current decision is an
+    agent's. ``reply_channel`` (``whatsapp`` or ``sms``) is named in the reason. Pure: the
+    whole policy, unit-tested.
     """
     if current in FINAL:
         return None
     if customer_reply == "cancel":
-        proposed = ("cancel", "the customer answered CANCEL to the confirmation", "customer_reply")
+        proposed = (
+            "cancel",
+            f"the customer answered CANCEL to the confirmation ({reply_channel})",
+            "customer_reply",
+        )
+    elif customer_reply == "other" and not agent_decided:
+        proposed = (
+            "review",
+            "the customer replied to the confirmation in words no rule reads (sms)",
+            "customer_reply",
+        )
     elif band in BAND_DECISIONS:
         proposed = (BAND_DECISIONS[band], f"lead-score band {band}", "score")
     else:
@@ -102,16 +125,41 @@ def next_decision(
 def _current(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, str, bool]]:
     """``{order_ref: (latest version, its decision, held)}``; held = a hold newer than the
     latest agent decision."""
+    return {
+        ref: (version, decision, held)
+        for ref, (version, decision, held, _) in _latest(conn).items()
+    }
+
+
+def _latest(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, str, bool, bool]]:
+    """``{order_ref: (latest version, its decision, held, decided by an agent)}``."""
     rows = conn.execute(
         f"""
         select order_ref, max(decision_version),
             arg_max(decision, decision_version),
             coalesce(max(decision_version) filter (where decision = 'hold'), 0)
-                > coalesce(max(decision_version) filter (where decided_by like 'agent:%'), 0)
+                > coalesce(max(decision_version) filter (where decided_by like 'agent:%'), 0),
+            arg_max(decided_by, decision_version) like 'agent:%'
         from {STOREFRONT_DECISIONS} group by order_ref
         """
     ).fetchall()
-    return {ref: (version, decision, held) for ref, version, decision, held in rows}
+    return {ref: (version, decision, held, agent) for ref, version, decision, held, agent in rows}
+
+
+def _sms_reply_subquery(conn: duckdb.DuckDBPyConnection) -> str:
+    """Per order: ``sms_cancel`` (any NON) and ``sms_latest`` (the latest reply's intent)."""
+    sms = mart(SMS_REPLIES_MODEL)
+    if not relation_exists(conn, sms):
+        return (
+            "(select null::varchar as order_ref, false as sms_cancel, "
+            "null::varchar as sms_latest where false)"
+        )
+    return f"""
+        (select order_ref, bool_or(reply_intent = 'cancel') as sms_cancel,
+            arg_max(reply_intent, received_at)
+                filter (where reply_intent in ('confirm', 'cancel', 'other')) as sms_latest
+         from {sms} where order_ref is not null group by order_ref)
+    """
 
 
 def propose_decisions(conn: duckdb.DuckDBPyConnection) -> list[ProposedDecision]:
@@ -146,21 +194,27 @@ def propose_decisions(conn: duckdb.DuckDBPyConnection) -> list[ProposedDecision]
             select * from {ORDER_SCORES}
             qualify row_number() over (partition by order_ref order by scored_at desc) = 1
         )
-        select s.order_ref, o.platform, s.band, s.score, s.model_version, s.scored_at, r.reply,
+        select s.order_ref, o.platform, s.band, s.score, s.model_version, s.scored_at,
+            case
+                when r.reply = 'cancel' or coalesce(t.sms_cancel, false) then 'cancel'
+                when t.sms_latest = 'other' then 'other'
+            end as reply,
+            case when r.reply = 'cancel' then 'whatsapp' else 'sms' end as reply_channel,
             k.recommended_carrier, k.carrier_reason
         from latest s
         join {orders} o on o.order_ref = s.order_ref
         {replies}
+        left join {_sms_reply_subquery(conn)} t on t.order_ref = s.order_ref
         {carriers}
         where o.outcome = 'open' and o.order_status in ({marks})
         order by s.order_ref
         """
     ).fetchall()
-    current = _current(conn)
+    current = _latest(conn)
     proposals = []
-    for ref, platform, band, score, model_version, scored_at, reply, carrier, why in rows:
-        _, decision, held = current.get(ref, (0, None, False))
-        decided = next_decision(band, reply, decision, held)
+    for ref, platform, band, score, model_version, scored_at, reply, channel, carrier, why in rows:
+        _, decision, held, agent = current.get(ref, (0, None, False, False))
+        decided = next_decision(band, reply, decision, held, agent, channel)
         if decided:
             proposals.append(
                 ProposedDecision(

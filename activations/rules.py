@@ -7,7 +7,10 @@ opted out between the two is never messaged.
 
 Order of the rules in :func:`decide` (the first that applies wins):
 
-1. opted out (consent or suppression list) → ``suppress``: never messaged, any category;
+1. opted out (consent or suppression list) → ``suppress``, by the opt-out's category
+   (activations/opt_out.py): a stop-everything opt-out stops every message; a marketing
+   opt-out stops marketing, and utility messages that are not about the customer's own
+   open order;
 2. marketing frequency cap reached → ``defer``;
 3. free-form text outside the 24 h customer-service window → the template
    instead when the campaign has one, else ``defer``;
@@ -31,6 +34,8 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 from phonenumbers import timezone as phone_timezones
+
+from activations.opt_out import OptOutScope, blocks
 
 DEFAULT_TIMEZONE = "Africa/Casablanca"
 SERVICE_WINDOW = timedelta(hours=24)
@@ -114,7 +119,8 @@ class ContactFacts:
     """What the warehouse knows about one customer that the rules need."""
 
     phone: str
-    opted_out: bool = False
+    opted_out: bool = False  # stopped everything (STOP ALL, blocked the number)
+    marketing_opted_out: bool = False  # stopped marketing (STOP, user_preferences, 131050)
     last_inbound_at: datetime | None = None  # aware, UTC
     marketing_sent_at: tuple[datetime, ...] = field(default_factory=tuple)  # aware, UTC
 
@@ -197,9 +203,21 @@ def choose_variant(campaign_id: str, phone: str, variants: Sequence[VariantSplit
 # --- the decision -------------------------------------------------------------------------
 
 
-def decide(policy: SendingPolicy, facts: ContactFacts, now: datetime) -> Verdict:
-    """Whether and how to message ``facts.phone`` for ``policy`` at ``now`` (aware)."""
+def opt_out_scope(facts: ContactFacts) -> OptOutScope | None:
     if facts.opted_out:
+        return OptOutScope.ALL
+    return OptOutScope.MARKETING if facts.marketing_opted_out else None
+
+
+def decide(
+    policy: SendingPolicy, facts: ContactFacts, now: datetime, *, about_open_order: bool = False
+) -> Verdict:
+    """Whether and how to message ``facts.phone`` for ``policy`` at ``now`` (aware).
+
+    ``about_open_order``: the message is about the customer's own open order (an order
+    audience), which a marketing opt-out does not stop for a utility message.
+    """
+    if blocks(opt_out_scope(facts), policy.category, about_open_order):
         return Verdict(Action.SUPPRESS, Reason.OPTED_OUT)
     if policy.category is Category.MARKETING and frequency_capped(
         facts.marketing_sent_at, now, policy.frequency_cap

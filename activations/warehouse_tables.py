@@ -22,6 +22,7 @@ CUSTOMER_360_MODEL = "customer_360"
 ORDERS_MODEL = "orders"
 # A view over the raw webhooks: replies and STOPs are visible as soon as they are ingested.
 INBOUND_MESSAGES_MODEL = "whatsapp_inbound_messages"
+SMS_REPLIES_MODEL = "sms_replies"
 # Marketing stopped in WhatsApp itself (user_preferences webhooks); also a view.
 USER_PREFERENCES_MODEL = "whatsapp_user_preferences"
 # Every mart the activations read. On a Spark target they are copied into the DuckDB
@@ -32,6 +33,7 @@ ACTIVATION_MARTS = (
     ORDERS_MODEL,
     INBOUND_MESSAGES_MODEL,
     USER_PREFERENCES_MODEL,
+    SMS_REPLIES_MODEL,
 )
 # Carrier choice (activations/carrier_choice.py): rates and fees per carrier × city, and
 # the confirmed orders waiting for pickup.

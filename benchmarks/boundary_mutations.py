@@ -124,6 +124,13 @@ TARGETS: dict[str, Target] = {
         money="amount_collected",
         text="statement_id",
     ),
+    "email_events": Target(
+        "messages/email",
+        ("provider", "message_id", "event", "recipient", "event_time"),
+        "event_time",
+        "iso",
+        text="template",
+    ),
 }
 
 

@@ -122,8 +122,14 @@ def evidence_as_of(
     )
 
     sent_at = stamp_if_seen("confirmation_sent_at")
-    confirmed_at = stamp_if_seen("whatsapp_confirmed_at")
-    cancelled_at = stamp_if_seen("whatsapp_cancelled_at")
+    # A reply is the same evidence on either channel: an SMS OUI / NON (the fallback after
+    # an unanswered WhatsApp message) confirms or cancels as a WhatsApp button does.
+    confirmed_at = pd.concat(
+        [stamp_if_seen("whatsapp_confirmed_at"), stamp_if_seen("sms_confirmed_at")], axis=1
+    ).min(axis=1)
+    cancelled_at = pd.concat(
+        [stamp_if_seen("whatsapp_cancelled_at"), stamp_if_seen("sms_cancelled_at")], axis=1
+    ).min(axis=1)
     # A later cancellation overrides an earlier confirmation, and vice versa.
     confirmed = confirmed_at.notna() & ~(cancelled_at > confirmed_at)
     cancelled = cancelled_at.notna() & ~confirmed

@@ -116,6 +116,8 @@ ORDER_CONTRACT: tuple[ContractColumn, ...] = (
     _evidence("whatsapp_cancelled_at", "Customer cancelled by WhatsApp reply.", "confirmation"),
     _evidence("whatsapp_first_reply_at", "First WhatsApp reply of any kind.", "confirmation"),
     _evidence("sms_replied_at", "Customer replied to an SMS.", "confirmation"),
+    _evidence("sms_confirmed_at", "Customer confirmed by SMS reply (OUI, 1…).", "confirmation"),
+    _evidence("sms_cancelled_at", "Customer cancelled by SMS reply (NON, 2…).", "confirmation"),
     _evidence("email_opened_at", "Confirmation email opened.", "confirmation"),
     _evidence("conversation_answered_at", "Answered an agent's questions.", "confirmation"),
     _evidence("unreachable_at", "Phone unreachable after attempts.", "confirmation"),

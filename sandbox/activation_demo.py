@@ -1,13 +1,17 @@
 """``python -m sandbox demo``, last stage: the activations, live, against local contract servers.
 
 :func:`run_activation_demo` starts every contract server (``sandbox.demo_servers``)
-seeded with the warehouse's open orders, scripts a few customer replies, points the
-activation resources at the servers and materializes the ``activations`` group twice:
+seeded with the warehouse's open orders, scripts a few customer replies (WhatsApp
+buttons; SMS answers to the fallback, in the words customers use), points the
+activation resources at the servers and materializes the ``activations`` group three
+times:
 
 1. send: campaigns, order confirmations, delivery codes, storefront decisions;
 2. follow up: the webhooks and SMS events the servers emitted are ingested, the
    replies settle the outbox, the SMS fallback goes to whoever did not answer (its
-   delay set to 0 for the demo), a CANCEL reply becomes a cancel decision.
+   delay set to 0 for the demo), a CANCEL reply becomes a cancel decision;
+3. SMS replies: the answers to the fallback are ingested; an SMS NON becomes a cancel
+   decision as a CANCEL button does, free text sends the order to the agent queue.
 
 It prints, per campaign, eligible / suppressed by rule / holdout / sent / failed, and
 the storefront decisions per score band. The env it sets is removed afterwards.
@@ -55,6 +59,31 @@ def scripted_replies(warehouse: Path) -> dict[str, ScriptedReply]:
     return replies  # the other two in five stay silent: they get the SMS fallback
 
 
+# How the silent ones answer the SMS fallback, in turn (None: they stay silent).
+SMS_ANSWERS = ("lla", "iyeh", "chkoun nta?", "Oui", "NON", None)
+
+
+def scripted_sms_replies(warehouse: Path) -> dict[str, str]:
+    """Of the customers silent on WhatsApp, most answer the SMS fallback: OUI / NON in
+    Darija or French, or a question in free text."""
+    silent = sorted(set(_confirmation_phones(warehouse)) - set(scripted_replies(warehouse)))
+    answers = {}
+    for i, phone in enumerate(silent):
+        answer = SMS_ANSWERS[i % len(SMS_ANSWERS)]
+        if answer is not None:
+            answers[phone] = answer
+    return answers
+
+
+def _confirmation_phones(warehouse: Path) -> list[str]:
+    from datetime import UTC, datetime
+
+    now = simulated_now(warehouse)
+    as_of = datetime.fromtimestamp(now, UTC) if now is not None else datetime.now(UTC)
+    with connect(warehouse, read_only=True) as conn:
+        return sorted({m.customer_phone for m in new_cod_orders()(conn, as_of)})
+
+
 @contextmanager
 def _environment(values: dict[str, str]) -> Iterator[None]:
     saved = {k: os.environ.get(k) for k in values}
@@ -100,6 +129,7 @@ def switched_on_campaigns(folder: Path) -> Path:
 def run_activation_demo(settings: Settings, instance: dg.DagsterInstance | None = None) -> bool:
     """Run the activations live against local contract servers; print what they did."""
     replies = scripted_replies(settings.warehouse_path)
+    sms_replies = scripted_sms_replies(settings.warehouse_path)
     campaigns = switched_on_campaigns(settings.data_dir / "campaigns")
     follow_up_config = {
         "ops": {
@@ -109,7 +139,9 @@ def run_activation_demo(settings: Settings, instance: dg.DagsterInstance | None 
         }
     }
     with (
-        demo_servers(settings.warehouse_path, settings.landing_dir, replies=replies) as servers,
+        demo_servers(
+            settings.warehouse_path, settings.landing_dir, replies=replies, sms_replies=sms_replies
+        ) as servers,
         carrier_demo(settings.data_dir, simulated_now(settings.warehouse_path)) as carriers,
         _environment({**servers.env, **carriers.env, "COD360_CAMPAIGNS_DIR": str(campaigns)}),
         ExitStack() as stack,
@@ -131,11 +163,14 @@ def run_activation_demo(settings: Settings, instance: dg.DagsterInstance | None 
             run_instance, [*FOLLOW_UP, *pull_and_instruct_keys()], follow_up_config
         )
         servers.flush()
+        print("  pass 3: ingest SMS replies, decide", flush=True)
+        third = _materialize(run_instance, FOLLOW_UP, follow_up_config)
+        servers.flush()
         duplicates = servers.whatsapp.duplicates.duplicates() + servers.sms.duplicates.duplicates()
     print_activation_summary(settings.warehouse_path)
     print("\n".join(carrier_lines(settings.warehouse_path)))
     print(f"  messages the servers received twice: {len(duplicates)}")
-    return first and second and not duplicates
+    return first and second and third and not duplicates
 
 
 def print_activation_summary(warehouse: Path) -> None:

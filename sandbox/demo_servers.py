@@ -130,6 +130,7 @@ def demo_servers(
     *,
     campaigns: Iterable[Campaign] | None = None,
     replies: Mapping[str, ScriptedReply] | None = None,
+    sms_replies: Mapping[str, str] | None = None,
     otp_secret: str | None = None,
     now: float | None = None,
 ) -> Iterator[DemoServers]:
@@ -157,7 +158,12 @@ def demo_servers(
             seed=secrets.randbits(32),
             clock=clock,
         ),
-        sms=SmsContractServer(api_key=token["sms"], landing_dir=landing_dir, clock=clock),
+        sms=SmsContractServer(
+            api_key=token["sms"],
+            replies=dict(sms_replies or {}),
+            landing_dir=landing_dir,
+            clock=clock,
+        ),
         shopify=ShopifyContractServer(access_token=token["shop"], orders=seeds["shopify"]),
         woocommerce=WooCommerceContractServer(
             consumer_key=token["ck"], consumer_secret=token["cs"], orders=seeds["woocommerce"]

@@ -252,6 +252,37 @@ def print_summary(warehouse_path: Path, model_store: Path | None = None) -> None
         _segments(conn)
         _ads(conn)
         _cash(conn)
+        _reply_channels(conn)
         if model_store is not None:
             _lead_score(conn, model_store)
         _carrier_choice(conn)
+
+
+def _reply_channels(conn) -> None:
+    """SMS replies by what they meant and the decisions they moved; email events by type."""
+    sms = _built(conn, "sms_replies")
+    if sms is not None:
+        rows = conn.execute(
+            f"""
+            select reply_intent, count(*), count(order_ref) from {sms}
+            group by 1 order by 2 desc, 1
+            """
+        ).fetchall()
+        _table("SMS replies by interpretation", ["reply", "replies", "tied to an order"],
+               rows, [28, 10, 18])  # fmt: skip
+        if table_exists(conn, "activations", "storefront_decisions"):
+            moved = conn.execute(
+                """
+                select decision, count(*) from activations.storefront_decisions
+                where decided_by = 'customer_reply' and reason like '%(sms)'
+                group by 1 order by 1
+                """
+            ).fetchall()
+            listed = ", ".join(f"{decision} {n}" for decision, n in moved) or "none"
+            print(f"  storefront decisions moved by an SMS reply: {listed}")
+    email = _built(conn, "email_events")
+    if email is not None:
+        rows = conn.execute(
+            f"select event_type, count(*) from {email} group by 1 order by 2 desc, 1"
+        ).fetchall()
+        _table("Email events by type", ["event", "count"], rows, [28, 8])

@@ -50,6 +50,7 @@ def test_python_reads_the_marts_it_names():
         "orders",
         "orders_to_dispatch",
         "segment_membership",
+        "sms_replies",
         "whatsapp_inbound_messages",
         "whatsapp_user_preferences",
     ]

@@ -439,6 +439,12 @@ SHAPES: dict[str, tuple[str, ...]] = {
         _non_empty("$.tracking_number"),
         _matches("$.order_ref", _ORDER_REF),
     ),
+    "email_events": (
+        _non_empty("$.provider"),
+        _non_empty("$.message_id"),
+        _one_of("$.event", ("sent", "delivered", "opened", "clicked", "bounced")),
+        _non_empty("$.recipient"),
+    ),
 }
 
 

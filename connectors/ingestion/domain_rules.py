@@ -459,6 +459,7 @@ SOURCE_RULES: dict[str, tuple[FieldRule, ...]] = {
         FieldRule(f"{_WHATSAPP_VALUE}.user_preferences[*].timestamp", EPOCH_SECONDS, required=True),
     ),
     "sms_events": (FieldRule("event_time", ISO, required=True),),
+    "email_events": (FieldRule("event_time", ISO, required=True),),
     "lead_signals": (
         FieldRule("event_time", ISO, required=True),
         # A session longer than a day is a tab left open, not attention.

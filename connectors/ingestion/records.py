@@ -126,6 +126,15 @@ class SmsEvent(_Record):
     status: Literal["sent", "delivered", "failed", "received"]
 
 
+class EmailEvent(_Record):
+    """One event in the email envelope (an email provider's delivery / engagement event)."""
+
+    provider: NonEmpty
+    message_id: NonEmpty
+    event: Literal["sent", "delivered", "opened", "clicked", "bounced"]
+    recipient: NonEmpty
+
+
 class LeadSignal(_Record):
     """One landing-page session in the lead-signals envelope."""
 

@@ -106,6 +106,12 @@ LANDING_SOURCES: tuple[LandingSource, ...] = (
         records.SmsEvent,
     ),
     LandingSource(
+        "email_events",
+        "Email provider events (sent, delivered, opened, clicked, bounced) in the cod360 email envelope.",
+        ("messages/email/**/*.jsonl",),
+        records.EmailEvent,
+    ),
+    LandingSource(
         "lead_signals",
         "Landing-page sessions in the cod360 lead-signals envelope.",
         ("signals/**/*.jsonl",),

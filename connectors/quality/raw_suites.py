@@ -232,6 +232,7 @@ def build_suites() -> dict[str, RawSuite]:
             ),
         ),
         _suite("sms_events", "payload->>'$.provider' as provider", []),
+        _suite("email_events", "payload->>'$.provider' as provider", []),
         _suite(
             "lead_signals",
             "split_part(payload->>'$.order_ref', ':', 1) as order_platform",

@@ -5,7 +5,9 @@
 ``200 {id, status, duplicate: true}`` without sending. Errors are
 ``{"error": {"code", "message"}}``. Accepted messages become ``sent`` and
 ``delivered`` events in the SMS envelope, written by :meth:`flush_events`
-(``POST /_admin/flush``) to ``<landing>/messages/sms/``.
+(``POST /_admin/flush``) to ``<landing>/messages/sms/``. A customer given a scripted
+reply (``replies``: E.164 phone → text) answers the first message sent to them a minute
+later: an ``inbound`` / ``received`` event, the sender without "+" as gateways report it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hmac
 import itertools
 import re
+import secrets
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -42,6 +45,7 @@ class SmsContractServer(ContractServer):
         api_key: str,
         provider: str = "contract-sms",
         opted_out: Iterable[str] = (),
+        replies: dict[str, str] | None = None,
         landing_dir: Path | str | None = None,
         faults: Any = None,
         rate_limit_per_s: float | None = None,
@@ -54,6 +58,9 @@ class SmsContractServer(ContractServer):
         self._key = api_key
         self.provider = provider
         self.opted_out = set(opted_out)
+        self.replies = dict(replies or {})
+        # Inbound ids must not repeat across servers sharing a landing folder.
+        self._inbound_prefix = f"sms_in_{secrets.token_hex(4)}"
         self.landing_dir = Path(landing_dir) if landing_dir else None
         self.messages: dict[str, dict[str, Any]] = {}  # by client_ref
         self._pending: list[dict[str, Any]] = []
@@ -127,6 +134,19 @@ class SmsContractServer(ContractServer):
                     "status": status,
                     "event_time": (now + timedelta(seconds=offset)).isoformat(timespec="seconds"),
                     "body": text,
+                }
+            )
+        reply = self.replies.pop(to, None)
+        if reply is not None:
+            self._pending.append(
+                {
+                    "provider": self.provider,
+                    "message_id": f"{self._inbound_prefix}_{next(self._ids):08d}",
+                    "direction": "inbound",
+                    "phone": to.lstrip("+"),
+                    "status": "received",
+                    "event_time": (now + timedelta(seconds=60)).isoformat(timespec="seconds"),
+                    "body": reply,
                 }
             )
         return JSONResponse(message, status_code=201)

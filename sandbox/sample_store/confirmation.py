@@ -19,6 +19,7 @@ class _ConfirmationMixin:
         """Confirmation of a COD order: WhatsApp template, SMS fallback, call centre."""
         rnd = self.rnd
         placed_ts = order.placed_ts
+        self._confirmation_email(order, intent)
         send_ts = placed_ts + _randint(rnd, 20, 600)
         callback = CONFIRMATION_CALLBACK.format(ref=order.ref)
         decision: str | None = None
@@ -98,13 +99,16 @@ class _ConfirmationMixin:
                         answer_ts,
                         "inbound",
                         "received",
-                        rnd.choice(w.SMS_REPLIES[word]),
+                        self._sms_reply_text(order, word, rnd.choice(w.SMS_REPLIES[word])),
                         f"SM{self._ids['sms']:010d}",
                     )
+                    self._sms_around_answer(order, sms_ts, answer_ts)
                     if decision is None or answer_ts < decided_ts:
                         decision = "confirmed" if word == "confirm" else "cancelled"
                         decided_ts = answer_ts
                         channel = "sms"
+                elif delivered:
+                    self._sms_unanswered(order, sms_ts)
             # nobody ever answered on WhatsApp: a misconfigured bot sends a free-form reminder
             if replied_ts is None and on_wa and rnd.random() < 0.25:
                 self._wa_outbound(

@@ -54,13 +54,16 @@ def _make_injectors(seed: int, mess: bool) -> dict[str, _Injector]:
         source: _Injector(injector_rnd, json_kinds, mess)
         for source in SOURCES
         # Remittance statements are written clean (remittances.py): no injector, so the
-        # other sources' mess is drawn exactly as before they existed.
-        if source not in ("carrier_tracking_events", "carrier_remittances")
+        # other sources' mess is drawn exactly as before they existed; email events have
+        # their own injector (channels.py).
+        if source not in ("carrier_tracking_events", "carrier_remittances", "email_events")
     }
     injectors["tracking:jsonl"] = _Injector(injector_rnd, json_kinds, mess)
     injectors["tracking:csv"] = _Injector(
         injector_rnd, ("bad_timestamp", "missing_field", "malformed_row"), mess
     )
+    # The email envelope came later: its own stream, so the other sources' bad lines stay.
+    injectors["email_events"] = _Injector(random.Random(seed * 37 + 5), json_kinds, mess)
     return injectors
 
 
@@ -127,6 +130,7 @@ class _EmitMixin:
                 "carrier_tracking_events": "tracking_number",
                 "sms_events": "message_id",
                 "lead_signals": "session_id",
+                "email_events": "message_id",
             }[source]
             del broken[missing]
         return dumps(broken)

@@ -47,6 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from sandbox.sample_store import world as w
+from sandbox.sample_store.channels import _ChannelsMixin
 from sandbox.sample_store.confirmation import _ConfirmationMixin
 from sandbox.sample_store.lead_signals import _LeadSignalMixin
 from sandbox.sample_store.mess import _EmitMixin, _make_injectors
@@ -72,6 +73,7 @@ class _Simulator(
     _LeadSignalMixin,
     _WhatsAppMixin,
     _SmsMixin,
+    _ChannelsMixin,
     _TrackingMixin,
     _RemittanceMixin,
     _EmitMixin,

@@ -17,6 +17,7 @@ SOURCES: tuple[str, ...] = (
     "sms_events",
     "lead_signals",
     "carrier_remittances",
+    "email_events",
 )
 
 

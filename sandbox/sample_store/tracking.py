@@ -19,6 +19,7 @@ def _file_kinds() -> list[FileKind]:
         FileKind("whatsapp", "whatsapp_webhooks", "messages/whatsapp/webhooks_{month}.jsonl"),
         FileKind("sms", "sms_events", "messages/sms/events_{month}.jsonl"),
         FileKind("signals", "lead_signals", "signals/landing/sessions_{month}.jsonl"),
+        FileKind("email", "email_events", "messages/email/events_{month}.jsonl"),
     ]
     for carrier in w.CARRIERS:
         if carrier.file_format == "csv":

@@ -93,3 +93,41 @@ def test_treated_vs_holdout_per_variant_with_intervals_and_the_funnel(tmp_path):
     ]  # fmt: skip
     assert funnel.loc["B", ["queued", "delivered", "failed"]].tolist() == [10, 0, 1]
     assert "holdout" not in funnel.index
+
+
+def test_the_results_picture_is_in_the_assets_metadata(tmp_path):
+    """Treated vs holdout with intervals, per variant, as a PNG in the asset's metadata."""
+    import base64
+    import re
+
+    import dagster as dg
+
+    from activations.results_chart import campaign_results_chart
+    from orchestration.defs.activations.measurement import build_campaign_results_asset
+    from orchestration.resources import WarehouseResource
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    with connect(warehouse) as conn:
+        create_tables(conn)
+        for n in range(30):
+            variant = "holdout" if n < 10 else ("A" if n < 20 else "B")
+            who = _member(
+                conn, n, "winback", variant, "holdout" if variant == "holdout" else "sent"
+            )
+            if n % 3 == 0 or (variant == "B" and n % 2 == 0):
+                add_order(conn, f"shopify:{n}", who, status="delivered", outcome="delivered",
+                          confirmation="confirmed", placed_at=NOW + timedelta(days=2))  # fmt: skip
+        results = campaign_results(conn, T0)
+    png = campaign_results_chart(results)
+    assert png is not None and png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5_000
+    assert campaign_results_chart(results.iloc[0:0]) is None
+
+    asset = build_campaign_results_asset([])
+    resource = WarehouseResource(path=str(warehouse), landing_dir=str(tmp_path / "landing"))
+    result = dg.materialize([asset], resources={"warehouse": resource})
+    assert result.success
+    (materialization,) = result.asset_materializations_for_node(asset.op.name)
+    chart = materialization.metadata["results_chart"].value
+    encoded = re.fullmatch(r"!\[[^\]]+\]\(data:image/png;base64,([A-Za-z0-9+/=]+)\)", chart)
+    assert encoded is not None
+    assert base64.b64decode(encoded.group(1)).startswith(b"\x89PNG")

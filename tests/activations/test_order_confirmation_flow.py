@@ -28,6 +28,7 @@ from activations.confirmation import (
     unanswered_confirmations,
 )
 from activations.delivery import SmsDeliverer
+from activations.suppression import add_suppression
 from common.warehouse import connect
 from sandbox.contract_servers import (
     RecipientFailure,
@@ -51,6 +52,10 @@ def _world(tmp_path):
         create_tables(conn)
         add_customers(conn, [REPLIED, SILENT, UNDELIVERABLE, CONFIRMED, PREPAID, OLD])
         add_customers(conn, [OPTED_OUT], consent="opted_out", changed_at=NOW.replace(tzinfo=None))
+        # A marketing opt-out alone no longer stops the order's own confirmation (Meta's
+        # categories, activations/opt_out.py): this customer also answered STOP ALL.
+        stopped_at = NOW.replace(tzinfo=None)
+        add_suppression(conn, OPTED_OUT, "stop_all_reply", "sms-1", stopped_at, stopped_at)
         for n, who in enumerate([REPLIED, SILENT, OPTED_OUT, UNDELIVERABLE], start=1):
             add_order(conn, f"shopify:{1000 + n}", who)
         add_order(conn, "woocommerce:55", CONFIRMED, status="confirmed", confirmation="confirmed")

@@ -111,3 +111,17 @@ def test_wrong_key_raises_and_the_server_validates(start, caplog):
     assert bad.status_code == 422 and bad.json() == {
         "error": {"code": "invalid_number", "message": "to must be an E.164 phone number."}
     }
+
+
+def test_a_scripted_customer_answers_the_first_sms_once_in_the_envelope(start, tmp_path):
+    server = SmsContractServer(api_key=SMS_KEY, replies={PHONE: "lla"}, landing_dir=tmp_path)
+    with client(start(server)) as sms:
+        sms.send(PHONE, "Repondez OUI ou NON", client_ref="ob_1")
+        sms.send(PHONE, "Repondez OUI ou NON", client_ref="ob_2")
+    path = server.flush_events()
+    events = [json.loads(line) for line in path.read_text().splitlines()]
+    inbound = [e for e in events if e["direction"] == "inbound"]
+    assert len(inbound) == 1 and len(events) == 5  # sent + delivered twice, one answer
+    (answer,) = inbound
+    assert (answer["status"], answer["body"], answer["phone"]) == ("received", "lla", PHONE[1:])
+    SmsEvent.model_validate(answer)  # the envelope ingestion accepts

@@ -19,6 +19,7 @@ from activations.warehouse_tables import (
     INBOUND_MESSAGES_MODEL,
     ORDERS_MODEL,
     SEGMENT_MEMBERSHIP_MODEL,
+    SMS_REPLIES_MODEL,
     ensure_activation_tables,
 )
 from common.marts import mart
@@ -132,3 +133,27 @@ def ingest_whatsapp(conn, landing: Path) -> None:
     """Load the webhook files the contract server flushed (the real ingestion code)."""
     ingest_source(conn, SOURCES_BY_NAME["whatsapp_webhooks"], landing)
     refresh_phone_numbers(conn)  # the step between the raw tables and dbt
+
+
+def create_sms_replies(conn) -> str:
+    """The sms_replies mart as a table, where the manifest says it lives."""
+    relation = mart(SMS_REPLIES_MODEL)
+    conn.execute(f'create schema if not exists "{relation.schema}"')
+    conn.execute(
+        f"""
+        create table if not exists {relation} (
+            sms_event_id varchar, provider varchar, message_id varchar, customer_phone varchar,
+            received_at timestamp, body varchar, reply_intent varchar, order_ref varchar,
+            attributed_by varchar, open_orders_at_reply bigint)
+        """
+    )
+    return str(relation)
+
+
+def add_sms_reply(conn, who: str, body: str, intent: str, order_ref: str | None, at=None) -> None:
+    at = at or NOW.replace(tzinfo=None)
+    conn.execute(
+        f"insert into {mart(SMS_REPLIES_MODEL)} values (?, 'infobip', ?, ?, ?, ?, ?, ?, ?, 1)",
+        [f"sms-{who}-{body}-{at.isoformat()}", f"SM-{who}", who, at, body, intent, order_ref,
+         "texted_about" if order_ref else None],
+    )  # fmt: skip

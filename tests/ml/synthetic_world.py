@@ -167,6 +167,10 @@ def make_orders(world: World = World()) -> tuple[pd.DataFrame, pd.Series]:
             "whatsapp_cancelled_at": stamp(cancels, reply_delay),
             "whatsapp_first_reply_at": stamp(confirms | cancels | other_reply, reply_delay),
             "sms_replied_at": stamp(sms, sent_delay + 120 + rng.exponential(90, n)),
+            # The world's SMS replies are free text: no OUI / NON evidence (no draw either,
+            # so the other columns keep their values).
+            "sms_confirmed_at": stamp(np.zeros(n, dtype=bool), np.zeros(n)),
+            "sms_cancelled_at": stamp(np.zeros(n, dtype=bool), np.zeros(n)),
             "email_opened_at": stamp(email, rng.exponential(120, n)),
             "conversation_answered_at": stamp(conversation, rng.uniform(30, 600, n)),
             "unreachable_at": stamp(unreachable, rng.uniform(180, 2880, n)),

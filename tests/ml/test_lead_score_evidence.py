@@ -167,3 +167,39 @@ def test_a_carrier_without_an_assignment_moment_is_never_seen(orders) -> None:
     assert frame["carrier"].notna().all()
     late = evidence_as_of(frame, frame["placed_at"] + pd.Timedelta(days=30))
     assert late["carrier"].isna().all() and late["carrier_rto_rate_prior"].isna().all()
+
+
+def test_an_email_opened_after_the_scoring_moment_does_not_enter_the_score(trained, orders) -> None:
+    order = _one_cod_order(orders)
+    opened = order.copy()
+    opened["email_opened_at"] = order["placed_at"] + pd.Timedelta(minutes=40)
+    before = order["placed_at"] + pd.Timedelta(minutes=30)
+    after = order["placed_at"] + pd.Timedelta(minutes=50)
+    seen_before = evidence_as_of(validate_orders(opened).orders, before)
+    seen_after = evidence_as_of(validate_orders(opened).orders, after)
+    assert not seen_before["email_opened"].iloc[0] and seen_after["email_opened"].iloc[0]
+    pd.testing.assert_frame_equal(
+        seen_before, evidence_as_of(validate_orders(order).orders, before)
+    )
+    for model in (trained.model, baseline_model(trained.model.scaling)):
+        pd.testing.assert_frame_equal(
+            score_orders(model, order, as_of=before).scores,
+            score_orders(model, opened, as_of=before).scores,
+        )
+
+
+def test_an_sms_oui_or_non_is_confirmation_evidence_from_its_moment_on(orders) -> None:
+    order = _one_cod_order(orders)
+    placed = order["placed_at"]
+    by_sms = order.copy()
+    by_sms["sms_replied_at"] = placed + pd.Timedelta(hours=3)
+    by_sms["sms_confirmed_at"] = placed + pd.Timedelta(hours=3)
+    early = evidence_as_of(validate_orders(by_sms).orders, placed + pd.Timedelta(hours=2))
+    late = evidence_as_of(validate_orders(by_sms).orders, placed + pd.Timedelta(hours=4))
+    assert not early["whatsapp_confirmed"].iloc[0]
+    assert late["whatsapp_confirmed"].iloc[0]
+    assert late["whatsapp_confirmation"].iloc[0] == "confirmed after 2 h"
+    cancelled = by_sms.copy()
+    cancelled["sms_cancelled_at"] = placed + pd.Timedelta(hours=5)
+    at_6h = evidence_as_of(validate_orders(cancelled).orders, placed + pd.Timedelta(hours=6))
+    assert not at_6h["whatsapp_confirmed"].iloc[0]  # the later NON overrides the OUI

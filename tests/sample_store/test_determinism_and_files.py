@@ -23,6 +23,7 @@ FILE_PATTERN = re.compile(
     r"|tracking/sendit/events_\d{4}-\d{2}\.csv"
     r"|messages/whatsapp/webhooks_\d{4}-\d{2}\.jsonl"
     r"|messages/sms/events_\d{4}-\d{2}\.jsonl"
+    r"|messages/email/events_\d{4}-\d{2}\.jsonl"
     r"|signals/landing/sessions_\d{4}-\d{2}\.jsonl"
     r"|remittances/(ameex|ozon_express|coliix|sendit|cathedis)/statements_\d{4}-\d{2}\.jsonl)$"
 )
@@ -67,6 +68,7 @@ def test_files_follow_the_documented_layout(small_store):
         "leads/tiktok/",
         "messages/whatsapp/",
         "messages/sms/",
+        "messages/email/",
         "signals/landing/",
         "tracking/ameex/",
         "tracking/ozon_express/",
@@ -121,6 +123,8 @@ def _source_of(name: str) -> str:
         return "sms_events"
     if name.startswith("remittances/"):
         return "carrier_remittances"
+    if name.startswith("messages/email/"):
+        return "email_events"
     return "lead_signals"
 
 

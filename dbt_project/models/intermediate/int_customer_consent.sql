@@ -1,4 +1,4 @@
-{#- Marketing consent per phone: a STOP reply (reply_intent = 'opt_out') or a WhatsApp
+{#- Marketing consent per phone: a STOP or STOP ALL reply (reply_intent 'opt_out' / 'opt_out_all') or a WhatsApp
     `user_preferences` "stop" opts out, a "resume" opts back in; the latest change
     before the cutoff wins, and on a tie the opt-out wins (never message by accident). -#}
 with
@@ -26,7 +26,7 @@ changes as (
         'opted_out' as consent_status,
         'whatsapp_stop_reply' as consent_source
     from inbound_messages
-    where inbound_messages.reply_intent = 'opt_out'
+    where inbound_messages.reply_intent in ('opt_out', 'opt_out_all')
     union all
     select
         wa_id,

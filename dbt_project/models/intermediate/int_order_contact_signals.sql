@@ -8,7 +8,13 @@
       says which one decided.
     * An inbound SMS from the order's phone, at or after the order was placed and before
       it resolved, is `sms_replied_at` (inbound SMS carry no order reference; two open
-      orders of one phone both get the reply). -#}
+      orders of one phone both get the reply).
+    * `sms_confirmed_at` / `sms_cancelled_at`: the first SMS reply meaning OUI / NON
+      (the reply_vocabulary seed) attributed to the order by int_sms_replies — the
+      same evidence as a WhatsApp CONFIRM / CANCEL, from the other channel.
+    * `email_opened_at`: the first open (or click: a click is an open the tracking pixel
+      missed) of the order's confirmation email (template `confirmation_template_name`),
+      at the time the provider reports it — the lead score cuts it at its moment. -#}
 with
 
 orders as (
@@ -29,6 +35,14 @@ sms_events as (
 
 phones as (
     select * from {{ ref('int_phone_numbers') }}
+),
+
+attributed_sms as (
+    select * from {{ ref('int_sms_replies') }}
+),
+
+email_events as (
+    select * from {{ ref('stg_email__events') }}
 ),
 
 confirmation_messages as (
@@ -121,7 +135,7 @@ reply_times as (
         min(received_at) as whatsapp_first_reply_any_at,
         min(case when reply_intent = 'confirm' then received_at end) as whatsapp_confirmed_at,
         min(case when reply_intent = 'cancel' then received_at end) as whatsapp_cancelled_at,
-        min(case when reply_intent = 'opt_out' then received_at end) as whatsapp_opted_out_at,
+        min(case when reply_intent in ('opt_out', 'opt_out_all') then received_at end) as whatsapp_opted_out_at,
         max(case when reply_intent = 'confirm' and by_context then 1 else 0 end) as confirmed_by_context
     from attributed_replies
     group by order_ref
@@ -145,6 +159,27 @@ sms_replies as (
     group by orders.order_ref
 ),
 
+sms_intents as (
+    select
+        order_ref,
+        min(case when reply_intent = 'confirm' then received_at end) as sms_confirmed_at,
+        min(case when reply_intent = 'cancel' then received_at end) as sms_cancelled_at
+    from attributed_sms
+    where order_ref is not null
+    group by order_ref
+),
+
+email_opens as (
+    select
+        order_ref,
+        min(event_at) as email_opened_at
+    from email_events
+    where event_type in ('opened', 'clicked')
+        and order_ref is not null
+        and template_name = '{{ var("confirmation_template_name") }}'
+    group by order_ref
+),
+
 final as (
     select
         orders.order_ref,
@@ -162,11 +197,16 @@ final as (
         case
             when reply_times.whatsapp_confirmed_at is not null then reply_times.confirmed_by_context = 1
         end as whatsapp_confirmed_by_context,
-        sms_replies.sms_replied_at
+        sms_replies.sms_replied_at,
+        sms_intents.sms_confirmed_at,
+        sms_intents.sms_cancelled_at,
+        email_opens.email_opened_at
     from orders
     left join first_confirmation on orders.order_ref = first_confirmation.order_ref
     left join reply_times on orders.order_ref = reply_times.order_ref
     left join sms_replies on orders.order_ref = sms_replies.order_ref
+    left join sms_intents on orders.order_ref = sms_intents.order_ref
+    left join email_opens on orders.order_ref = email_opens.order_ref
 )
 
 select * from final

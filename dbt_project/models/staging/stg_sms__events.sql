@@ -4,7 +4,11 @@ source as (
     select * from {{ source('raw', 'sms_events') }}
 ),
 
-final_candidates as (
+vocabulary as (
+    select * from {{ ref('reply_vocabulary') }}
+),
+
+parsed as (
     select
         md5(
             ({{ json_text('payload', '$.provider') }})
@@ -28,12 +32,25 @@ final_candidates as (
     from source
 ),
 
+final_candidates as (
+    select
+        parsed.*,
+        -- What an inbound reply means (the reply_vocabulary seed, shared with WhatsApp);
+        -- null for the messages cod360 sends.
+        case
+            when parsed.direction = 'inbound' then coalesce(vocabulary.intent, 'other')
+        end as reply_intent
+    from parsed
+    left join vocabulary
+        on parsed.direction = 'inbound' and {{ reply_key('parsed.body') }} = vocabulary.reply_key
+),
+
 final as (
     {{ deduplicate_first(
         'final_candidates',
         partition_by='sms_event_id',
         order_by='loaded_at, source_file, line_number',
-        columns=['sms_event_id', 'provider', 'message_id', 'direction', 'phone_raw', 'status', 'event_at', 'body', 'order_ref', 'record_id', 'source_file', 'line_number', 'loaded_at']
+        columns=['sms_event_id', 'provider', 'message_id', 'direction', 'phone_raw', 'status', 'event_at', 'body', 'order_ref', 'reply_intent', 'record_id', 'source_file', 'line_number', 'loaded_at']
     ) }}
 )
 

@@ -40,21 +40,21 @@ parsed as (
     from messages
 ),
 
+vocabulary as (
+    select * from {{ ref('reply_vocabulary') }}
+),
+
 final_candidates as (
     select
-        *,
-        -- What the customer meant, from a button or from the words every COD team sees.
-        case
-            when upper(button_payload) in ('CONFIRM', 'YES', 'OUI') then 'confirm'
-            when upper(button_payload) in ('CANCEL', 'NO', 'NON') then 'cancel'
-            when upper(button_payload) = 'STOP' then 'opt_out'
-            when upper(trim(text_body)) in ('STOP', 'ARRET', 'ARRÊT', 'UNSUBSCRIBE', 'DESABONNER') then 'opt_out'
-            when lower(trim(text_body)) in ('oui', 'yes', 'wakha', 'ok', 'confirm', 'confirmer', 'naam', 'نعم')
-                then 'confirm'
-            when lower(trim(text_body)) in ('non', 'no', 'annuler', 'cancel', 'la', 'لا') then 'cancel'
-            else 'other'
-        end as reply_intent
+        parsed.*,
+        -- What the customer meant, from a button payload or from the words every COD team
+        -- sees (the one vocabulary of every channel: the reply_vocabulary seed).
+        coalesce(button_words.intent, text_words.intent, 'other') as reply_intent
     from parsed
+    left join vocabulary as button_words
+        on {{ reply_key('parsed.button_payload') }} = button_words.reply_key
+    left join vocabulary as text_words
+        on {{ reply_key('parsed.text_body') }} = text_words.reply_key
 ),
 
 final as (

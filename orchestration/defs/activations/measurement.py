@@ -1,11 +1,13 @@
 """Campaign measurement: treated vs holdout with confidence intervals, and the message funnel."""
 
+import base64
 from collections.abc import Sequence
 
 import dagster as dg
 
 from activations.campaign_planning import naive, utc_now
 from activations.measurement import campaign_results, template_funnel
+from activations.results_chart import campaign_results_chart
 from orchestration.defs.activations.common import (
     ACTIVATIONS_GROUP,
     INBOUND_KEY,
@@ -55,6 +57,13 @@ def _funnel_markdown(frame) -> str:
     return "\n".join(lines)
 
 
+def _chart_markdown(png: bytes | None) -> str:
+    if png is None:
+        return "No campaign has treated and measured members yet."
+    encoded = base64.b64encode(png).decode()
+    return f"![treated vs holdout, 95 % intervals](data:image/png;base64,{encoded})"
+
+
 def build_campaign_results_asset(send_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
     @dg.asset(
         key=activation_key("campaign_results"),
@@ -69,7 +78,9 @@ def build_campaign_results_asset(send_keys: Sequence[dg.AssetKey]) -> dg.AssetsD
         """Per campaign and variant, treated vs holdout: delivery rate, RTO rate, confirmation
         rate and repeat purchase with 95 % Wilson intervals and a Newcombe interval on the lift
         (`activations.campaign_results`); and the message funnel per template
-        (`activations.template_funnel`). Method: `activations/measurement.py`."""
+        (`activations.template_funnel`); the results as a picture too (treated vs holdout
+        with their intervals, per variant: `activations/results_chart.py`). Method:
+        `activations/measurement.py`."""
         now = naive(utc_now())
         with warehouse.connect() as conn:
             results = campaign_results(conn, now)
@@ -77,6 +88,9 @@ def build_campaign_results_asset(send_keys: Sequence[dg.AssetKey]) -> dg.AssetsD
         return dg.MaterializeResult(
             metadata={
                 "results": dg.MetadataValue.md(_results_markdown(results)),
+                "results_chart": dg.MetadataValue.md(
+                    _chart_markdown(campaign_results_chart(results))
+                ),
                 "funnel": dg.MetadataValue.md(_funnel_markdown(funnel)),
                 "dagster/row_count": len(results),
             }

@@ -19,7 +19,7 @@ funnel as (
         count(failed_at) as messages_failed,
         count(case when reply_intent = 'confirm' then 1 end) as replies_confirm,
         count(case when reply_intent = 'cancel' then 1 end) as replies_cancel,
-        count(case when reply_intent = 'opt_out' then 1 end) as replies_opt_out,
+        count(case when reply_intent in ('opt_out', 'opt_out_all') then 1 end) as replies_opt_out,
         count(distinct customer_phone) as customers_messaged,
         min(sent_at) as first_sent_at,
         max(sent_at) as last_sent_at

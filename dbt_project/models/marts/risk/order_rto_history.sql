@@ -96,8 +96,9 @@ final as (
         contact_signals.whatsapp_reply_latency_s,
         contact_signals.whatsapp_confirmed_by_context,
         contact_signals.sms_replied_at,
-        -- No email source is ingested yet (SPEC §2.2 lists email logs; none land today).
-        {{ dbt.cast('null', api.Column.translate_type('timestamp')) }} as email_opened_at,
+        contact_signals.sms_confirmed_at,
+        contact_signals.sms_cancelled_at,
+        contact_signals.email_opened_at,
         -- No conversation (question-and-answer) source yet: a customer asking "where is my
         -- parcel?" is not answering our questions, so nothing is inferred from chats.
         {{ dbt.cast('null', api.Column.translate_type('timestamp')) }} as conversation_answered_at,
