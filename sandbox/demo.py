@@ -14,6 +14,7 @@ import os
 import shutil
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from common.settings import load_settings
@@ -40,6 +41,8 @@ def _generate_sample_store(args: argparse.Namespace, landing_dir: Path, truth_di
 # them (sandbox.activation_demo starts them). Everything else, scoring included, is one
 # run: order_scores depends on lead_score_approved_version, so it waits for the gate.
 ACT_STAGE = "group:activations"
+# The campaign the summary previews, as `cod360 campaign preview` prints it.
+PREVIEWED_CAMPAIGN = "lapsed_winback"
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -84,7 +87,22 @@ def _demo(args: argparse.Namespace) -> int:
 
         acted = run_activation_demo(settings, instance=instance)
     print_summary(settings.warehouse_path, settings.model_store_dir)
-    ok = built and acted
+    # What a growth team sees before switching a campaign on (`cod360 campaign preview`):
+    # the shipped campaigns are off, so this writes and sends nothing.
+    from orchestration.cli import main as cod360
+
+    # At the next 11:00 in Casablanca after the store's clock: outside quiet hours.
+    from sandbox.demo_servers import simulated_now
+
+    clock = simulated_now(settings.warehouse_path)
+    at = []
+    if clock is not None:
+        moment = datetime.fromtimestamp(clock, UTC).replace(hour=10, minute=0, second=0)
+        moment += timedelta(days=1) if moment.timestamp() <= clock else timedelta()
+        at = ["--at", moment.isoformat()]
+    print(f"\n$ cod360 campaign preview {PREVIEWED_CAMPAIGN} {' '.join(at)}".rstrip())
+    previewed = cod360(["campaign", "preview", PREVIEWED_CAMPAIGN, *at]) == 0
+    ok = built and acted and previewed
     print(f"\n{'Done' if ok else 'FAILED'} in {time.monotonic() - started:.1f} s")
     return 0 if ok else 1
 
