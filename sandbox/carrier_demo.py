@@ -217,7 +217,11 @@ def carrier_demo(data_dir: Path, now_seconds: float | None) -> Iterator[CarrierD
         yalidine=YalidineContractServer(
             api_id=tokens["yalidine_id"], api_token=tokens["yalidine_token"]
         ),
-        ecotrack=EcoTrackContractServer(token=tokens["ecotrack"], today=now.date()),
+        # EcoTrack stamps a created parcel at noon of its `today`: the day before the scans
+        # begin, so the creation comes first in the parcel's history, as at a real courier.
+        ecotrack=EcoTrackContractServer(
+            token=tokens["ecotrack"], today=(now - SCAN_SPAN - timedelta(days=1)).date()
+        ),
     )
     with serve(demo.yalidine) as yalidine_url, serve(demo.ecotrack) as ecotrack_url:
         # The APIs' own base paths (docs/carriers.md): /v1/ and /api/v1/.

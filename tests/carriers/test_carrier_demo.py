@@ -79,6 +79,16 @@ def test_the_demo_ships_parcels_through_both_apis_and_pulls_their_scans(warehous
     }
     # 3 scans, one outcome for some; EcoTrack also logs the creation itself.
     assert all(3 <= n <= 5 for *_, n in rows)
+    # The courier's creation stamp comes before its scans, so a parcel's history ends on
+    # the last scan (out for delivery, delivered or failed), never on its creation.
+    with connect(warehouse, read_only=True) as conn:
+        last = conn.execute(
+            "select arg_max(json_extract_string(payload, '$.raw_status'), "
+            "json_extract_string(payload, '$.event_time')) from raw.carrier_tracking_events "
+            "where json_extract_string(payload, '$.carrier') = 'dhd' "
+            "group by json_extract_string(payload, '$.tracking_number')"
+        ).fetchall()
+    assert {status for (status,) in last} <= {"dispatched_to_driver", "livred", "attempt_delivery"}
     lines = "\n".join(carrier_lines(warehouse, store))
     assert (
         "dhd_demo (ecotrack): parcels recorded with the delivery-code instruction: sent 6" in lines
