@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -58,6 +58,14 @@ YALIDINE_UNSUPPORTED = (
     "cannot be sent"
 )
 FINAL = ("sent", "failed", "unknown", "unsupported")
+
+
+def outcome_counts(outcomes: Mapping[str, int]) -> dict[str, int]:
+    """Parcels per outcome of one asset run, every outcome named (0 when none), for the
+    metadata the UI plots: the final ones, ``retry``, and ``already_recorded`` (a parcel
+    an earlier run settled)."""
+    return {k: outcomes.get(k, 0) for k in (*FINAL, "retry", "already_recorded")}
+
 
 _DDL = """
 create table if not exists parcel_instructions (

@@ -8,3 +8,11 @@
 {% macro inv_logit(x) -%}
     (1.0 / (1.0 + exp(-({{ x }}))))
 {%- endmacro %}
+
+{#- Resolved parcels and the delivered among them, the lead score's label (delivered /
+    (delivered + returned)): the two columns every level of carrier_city_delivery_rates
+    counts. -#}
+{% macro delivered_and_resolved(outcome) -%}
+    count(case when {{ outcome }} = 'delivered' then 1 end) as delivered,
+    count(case when {{ outcome }} in ('delivered', 'returned') then 1 end) as resolved
+{%- endmacro %}

@@ -16,7 +16,7 @@ import dagster as dg
 from activations.warehouse_tables import ORDERS_MODEL
 from common.marts import mart, mart_exists
 from connectors.carriers.config import CarrierAccount
-from connectors.carriers.instructions import InstructionStore, instruct_parcel
+from connectors.carriers.instructions import InstructionStore, instruct_parcel, outcome_counts
 from connectors.carriers.resources import resource_key
 from orchestration.defs.activations.common import ORDERS_KEY
 from orchestration.resources import WarehouseResource
@@ -82,11 +82,7 @@ def build_instruction_asset(account: CarrierAccount) -> dg.AssetsDefinition:
         return dg.MaterializeResult(
             metadata={
                 "parcels": len(parcels),
-                **{
-                    k: outcomes.get(k, 0)
-                    for k in ("sent", "failed", "unknown", "unsupported", "retry")
-                },
-                "already_recorded": outcomes.get("already_recorded", 0),
+                **outcome_counts(outcomes),
                 "store": str(store.path),
             }
         )

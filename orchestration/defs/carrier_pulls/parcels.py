@@ -23,6 +23,7 @@ from connectors.carriers.instructions import (
     DELIVERY_CODE_INSTRUCTION,
     InstructionStore,
     create_parcel,
+    outcome_counts,
 )
 from connectors.carriers.parcels import ParcelRequest
 from connectors.carriers.resources import resource_key
@@ -103,11 +104,7 @@ def build_parcel_asset(account: CarrierAccount) -> dg.AssetsDefinition:
         return dg.MaterializeResult(
             metadata={
                 "orders": len(mine),
-                **{
-                    k: outcomes.get(k, 0)
-                    for k in ("sent", "failed", "unknown", "unsupported", "retry")
-                },
-                "already_recorded": outcomes.get("already_recorded", 0),
+                **outcome_counts(outcomes),
                 "city_without_wilaya_code": len(without_code),
                 "store": str(store.path),
             }

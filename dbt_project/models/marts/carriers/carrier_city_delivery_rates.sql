@@ -51,8 +51,7 @@ carriers as (
 
 overall as (
     select
-        count(case when outcome = 'delivered' then 1 end) as delivered,
-        count(case when outcome in ('delivered', 'returned') then 1 end) as resolved
+        {{ delivered_and_resolved('outcome') }}
     from parcels
 ),
 
@@ -66,8 +65,7 @@ overall_rate as (
 per_carrier as (
     select
         parcels.carrier,
-        count(case when parcels.outcome = 'delivered' then 1 end) as delivered,
-        count(case when parcels.outcome in ('delivered', 'returned') then 1 end) as resolved
+        {{ delivered_and_resolved('parcels.outcome') }}
     from parcels
     group by parcels.carrier
 ),
@@ -75,8 +73,7 @@ per_carrier as (
 per_city as (
     select
         parcels.city,
-        count(case when parcels.outcome = 'delivered' then 1 end) as delivered,
-        count(case when parcels.outcome in ('delivered', 'returned') then 1 end) as resolved
+        {{ delivered_and_resolved('parcels.outcome') }}
     from parcels
     group by parcels.city
 ),
@@ -84,8 +81,7 @@ per_city as (
 per_zone as (
     select
         city_zones.zone,
-        count(case when parcels.outcome = 'delivered' then 1 end) as delivered,
-        count(case when parcels.outcome in ('delivered', 'returned') then 1 end) as resolved
+        {{ delivered_and_resolved('parcels.outcome') }}
     from parcels
     inner join city_zones on parcels.city = city_zones.city
     group by city_zones.zone
@@ -95,8 +91,7 @@ per_carrier_zone as (
     select
         parcels.carrier,
         city_zones.zone,
-        count(case when parcels.outcome = 'delivered' then 1 end) as delivered,
-        count(case when parcels.outcome in ('delivered', 'returned') then 1 end) as resolved
+        {{ delivered_and_resolved('parcels.outcome') }}
     from parcels
     inner join city_zones on parcels.city = city_zones.city
     group by parcels.carrier, city_zones.zone
@@ -107,8 +102,7 @@ per_carrier_city as (
         parcels.carrier,
         parcels.city,
         count(*) as shipped,
-        count(case when parcels.outcome = 'delivered' then 1 end) as delivered,
-        count(case when parcels.outcome in ('delivered', 'returned') then 1 end) as resolved
+        {{ delivered_and_resolved('parcels.outcome') }}
     from parcels
     group by parcels.carrier, parcels.city
 ),
