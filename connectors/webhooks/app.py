@@ -10,7 +10,9 @@ Every POST goes through the same steps, in this order:
    failed, so the sender retries.
 
 Duplicate deliveries are accepted and landed again (the warehouse dedups);
-they are only counted in ``/metrics``.
+they are only counted in ``/metrics``. Yalidine / Guepex events are the exception:
+each carries an ``event_id``, and one already landed is acknowledged, not landed
+again (``carrier_events_post``).
 """
 
 from __future__ import annotations
@@ -42,8 +44,22 @@ from connectors.webhooks.payloads import (
     parse_json_object,
 )
 from connectors.webhooks.settings import Settings
-from connectors.webhooks.signatures import verify_base64, verify_hex
+from connectors.webhooks.signatures import verify_base64, verify_hex, verify_plain_hex
+from connectors.webhooks.tracking_index import (
+    KEPT_ROOT,
+    WEBHOOK_FOLDER,
+    TrackingIndex,
+    order_ref_of,
+)
 from connectors.webhooks.writer import LandingWriter, WriterClosed
+from connectors.webhooks.yalidine import (
+    EVENT_TYPES,
+    SIGNATURE_HEADER,
+    STATUS_UPDATED,
+    event_id_of,
+    parse_delivery,
+    status_event,
+)
 
 logger = logging.getLogger("cod360.webhooks")
 access_logger = logging.getLogger("cod360.webhooks.access")
@@ -66,6 +82,7 @@ class Receiver:
         self.settings = settings
         self.writers: dict[str, LandingWriter] = {}
         self.metrics = ReceiverMetrics()
+        self.tracking_index = TrackingIndex(settings.landing_dir)
         self._lock = LandingLock(settings.landing_dir)
         self._accepting = False
 
@@ -78,6 +95,9 @@ class Receiver:
             logger.warning(
                 "recovered %d landing file(s) left open by a previous run", len(recovered)
             )
+        if self.settings.yalidine_webhook_secrets:
+            # order references and landed event ids, before the first event is accepted
+            await self.tracking_index.refresh(force=True)
         enabled = self.settings.enabled_endpoints()
         logger.info(
             "webhook receiver writing to %s; endpoints: %s",
@@ -356,6 +376,139 @@ async def carrier_post(request: Request) -> Response:
     return _accepted(len(lines))
 
 
+def _events_label(request: Request) -> str:
+    carrier = request.path_params.get("carrier", "").lower()
+    known = carrier in _receiver(request).settings.yalidine_webhook_secrets
+    return f"carrier_events/{carrier if known else '_unknown'}"
+
+
+def _events_secret(request: Request) -> tuple[str, str]:
+    carrier = request.path_params["carrier"].lower()
+    secret = _receiver(request).settings.yalidine_webhook_secrets.get(carrier)
+    if secret is None:
+        raise Rejected(404, {"error": "unknown carrier"})
+    return carrier, secret
+
+
+@_endpoint(_events_label)
+async def carrier_events_handshake(request: Request) -> Response:
+    """Yalidine's subscription check: ``?subscribe&crc_token=X`` → 200 ``{"crc_token": "X"}``."""
+    _events_secret(request)
+    params = request.query_params
+    token = params.get("crc_token")
+    if "subscribe" not in params or not token:
+        raise Rejected(400, {"error": "expected ?subscribe&crc_token=<token>"})
+    return JSONResponse({"crc_token": token})
+
+
+@_endpoint(_events_label)
+async def carrier_events_post(request: Request) -> Response:
+    """A Yalidine / Guepex webhook delivery (``{"type", "events": [...]}``).
+
+    ``parcel_status_updated`` events become carrier-envelope lines in
+    ``tracking/<carrier>/webhooks/``, their order reference resolved from the event
+    or from what the landing folder knows of the tracking number; an event that
+    cannot be completed still lands, without the field it lacks, so ingestion
+    quarantines it naming that field. Other types are kept whole in
+    ``other/yalidine_webhooks/<carrier>/<type>/`` (parcel events teach the index
+    their order ids), counted, and acknowledged. An ``event_id`` already landed is
+    acknowledged without landing again; everything else answers 200 once fsynced.
+    """
+    receiver = _receiver(request)
+    carrier, secret = _events_secret(request)
+    source = f"carrier_events/{carrier}"
+    body = await _read_body(request, receiver.settings.max_body_bytes)
+    _check_signature(
+        verify_plain_hex(secret, body, request.headers.get(SIGNATURE_HEADER)),
+        request,
+        source,
+        SIGNATURE_HEADER,
+        body,
+    )
+    delivery = parse_delivery(body)
+    index = receiver.tracking_index
+    fresh = [e for e in delivery.events if not _already_landed(index, carrier, e)]
+    duplicates = len(delivery.events) - len(fresh)
+    receiver.metrics.count_events(source, "duplicate", duplicates)
+    if not fresh:
+        return JSONResponse({"status": "accepted", "records": 0, "duplicates": duplicates})
+    if delivery.type == STATUS_UPDATED:
+        lines, counts = await _status_lines(index, carrier, source, fresh)
+        folder = f"tracking/{carrier}/{WEBHOOK_FOLDER}"
+    else:
+        lines = [landing_line(body)]
+        kind = delivery.type if delivery.type in EVENT_TYPES else "_unknown_type"
+        counts = {f"kept_{kind}": len(fresh)}
+        folder = f"{KEPT_ROOT}/{carrier}/{_folder_name(delivery.type, '_unknown_type')}"
+    ids = [i for i in map(event_id_of, fresh) if i]
+    index.reserve(carrier, ids)
+    landed = False
+    try:
+        await receiver.land(source, folder, carrier, lines, _digest(body))
+        landed = True
+    finally:
+        index.release(carrier, ids, landed=landed)
+    if delivery.type != STATUS_UPDATED:
+        _learn_order_ids(index, carrier, fresh)
+    for outcome, events in counts.items():
+        receiver.metrics.count_events(source, outcome, events)
+    return JSONResponse(
+        {"status": "accepted", "records": len(lines), "duplicates": duplicates, **counts}
+    )
+
+
+def _already_landed(index: TrackingIndex, carrier: str, event: Any) -> bool:
+    event_id = event_id_of(event)
+    return bool(event_id) and index.seen(carrier, event_id)
+
+
+async def _status_lines(
+    index: TrackingIndex, carrier: str, source: str, events: list[Any]
+) -> tuple[list[bytes], dict[str, int]]:
+    """One envelope line per status event, and how many were complete, unresolved, invalid."""
+    lines: list[bytes] = []
+    counts = {"landed": 0, "unresolved": 0, "invalid": 0}
+    for position, event in enumerate(events):
+        parsed = status_event(carrier, event)
+        order_ref = parsed.order_id
+        if order_ref is None and parsed.tracking:
+            order_ref = await index.resolve(carrier, parsed.tracking)
+        line = {**parsed.line, "order_ref": order_ref} if order_ref else parsed.line
+        if parsed.problems:
+            counts["invalid"] += 1
+            logger.warning(
+                "%s event %d (%s): %s; landed for ingestion to quarantine",
+                source,
+                position,
+                parsed.event_id or "no event_id",
+                "; ".join(parsed.problems),
+            )
+        elif order_ref is None:
+            counts["unresolved"] += 1
+            logger.warning(
+                "%s event %d (%s): no order reference is known for its tracking number; "
+                "landed without one (ingestion quarantines it on order_ref)",
+                source,
+                position,
+                parsed.event_id or "no event_id",
+            )
+        else:
+            counts["landed"] += 1
+        lines.append(compact_json(line))
+    return lines, counts
+
+
+def _learn_order_ids(index: TrackingIndex, carrier: str, events: list[Any]) -> None:
+    """Parcel events that name their order (``data.order_id``) teach the index at once."""
+    for event in events:
+        data = event.get("data") if isinstance(event, dict) else None
+        if not isinstance(data, dict) or not isinstance(data.get("tracking"), str):
+            continue
+        order_ref = order_ref_of(data.get("order_id"))
+        if order_ref and data["tracking"].strip():
+            index.learn(carrier, data["tracking"].strip(), order_ref)
+
+
 # --- app ---------------------------------------------------------------------------------
 
 
@@ -418,6 +571,8 @@ def create_app(settings: Settings) -> Starlette:
             Route("/webhooks/lightfunnels", lightfunnels_post, methods=["POST"]),
             Route("/webhooks/lightfunnels/{topic}", lightfunnels_post, methods=["POST"]),
             Route("/webhooks/carriers/{carrier}", carrier_post, methods=["POST"]),
+            Route("/webhooks/carriers/{carrier}/events", carrier_events_handshake, methods=["GET"]),
+            Route("/webhooks/carriers/{carrier}/events", carrier_events_post, methods=["POST"]),
         ],
         lifespan=lifespan,
     )
