@@ -34,6 +34,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from connectors.webhooks.carrier_events import CarrierEvents
 from connectors.webhooks.files import LandingLock, recover_open_files
 from connectors.webhooks.metrics import ReceiverMetrics
 from connectors.webhooks.payloads import (
@@ -45,21 +46,9 @@ from connectors.webhooks.payloads import (
 )
 from connectors.webhooks.settings import Settings
 from connectors.webhooks.signatures import verify_base64, verify_hex, verify_plain_hex
-from connectors.webhooks.tracking_index import (
-    KEPT_ROOT,
-    WEBHOOK_FOLDER,
-    TrackingIndex,
-    order_ref_of,
-)
+from connectors.webhooks.tracking_index import TrackingIndex
 from connectors.webhooks.writer import LandingWriter, WriterClosed
-from connectors.webhooks.yalidine import (
-    EVENT_TYPES,
-    SIGNATURE_HEADER,
-    STATUS_UPDATED,
-    event_id_of,
-    parse_delivery,
-    status_event,
-)
+from connectors.webhooks.yalidine import SIGNATURE_HEADER, parse_delivery
 
 logger = logging.getLogger("cod360.webhooks")
 access_logger = logging.getLogger("cod360.webhooks.access")
@@ -83,6 +72,8 @@ class Receiver:
         self.writers: dict[str, LandingWriter] = {}
         self.metrics = ReceiverMetrics()
         self.tracking_index = TrackingIndex(settings.landing_dir)
+        self.carrier_events = CarrierEvents(self.tracking_index, self.land, self.metrics)
+        self._settler: asyncio.Task[None] | None = None
         self._lock = LandingLock(settings.landing_dir)
         self._accepting = False
 
@@ -96,8 +87,14 @@ class Receiver:
                 "recovered %d landing file(s) left open by a previous run", len(recovered)
             )
         if self.settings.yalidine_webhook_secrets:
-            # order references and landed event ids, before the first event is accepted
+            # order references, landed and held event ids, before the first event is accepted
             await self.tracking_index.refresh(force=True)
+            self._accepting = True  # settle() lands through land()
+            with contextlib.suppress(Rejected):  # logged by land(); the loop tries again
+                await self.carrier_events.settle()
+            self._settler = asyncio.create_task(
+                self.carrier_events.settle_forever(), name="carrier-events-settle"
+            )
         enabled = self.settings.enabled_endpoints()
         logger.info(
             "webhook receiver writing to %s; endpoints: %s",
@@ -110,6 +107,10 @@ class Receiver:
 
     async def stop(self) -> None:
         self._accepting = False
+        if self._settler is not None:
+            self._settler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._settler
         results = await asyncio.gather(
             *(writer.close() for writer in self.writers.values()), return_exceptions=True
         )
@@ -426,87 +427,7 @@ async def carrier_events_post(request: Request) -> Response:
         body,
     )
     delivery = parse_delivery(body)
-    index = receiver.tracking_index
-    fresh = [e for e in delivery.events if not _already_landed(index, carrier, e)]
-    duplicates = len(delivery.events) - len(fresh)
-    receiver.metrics.count_events(source, "duplicate", duplicates)
-    if not fresh:
-        return JSONResponse({"status": "accepted", "records": 0, "duplicates": duplicates})
-    if delivery.type == STATUS_UPDATED:
-        lines, counts = await _status_lines(index, carrier, source, fresh)
-        folder = f"tracking/{carrier}/{WEBHOOK_FOLDER}"
-    else:
-        lines = [landing_line(body)]
-        kind = delivery.type if delivery.type in EVENT_TYPES else "_unknown_type"
-        counts = {f"kept_{kind}": len(fresh)}
-        folder = f"{KEPT_ROOT}/{carrier}/{_folder_name(delivery.type, '_unknown_type')}"
-    ids = [i for i in map(event_id_of, fresh) if i]
-    index.reserve(carrier, ids)
-    landed = False
-    try:
-        await receiver.land(source, folder, carrier, lines, _digest(body))
-        landed = True
-    finally:
-        index.release(carrier, ids, landed=landed)
-    if delivery.type != STATUS_UPDATED:
-        _learn_order_ids(index, carrier, fresh)
-    for outcome, events in counts.items():
-        receiver.metrics.count_events(source, outcome, events)
-    return JSONResponse(
-        {"status": "accepted", "records": len(lines), "duplicates": duplicates, **counts}
-    )
-
-
-def _already_landed(index: TrackingIndex, carrier: str, event: Any) -> bool:
-    event_id = event_id_of(event)
-    return bool(event_id) and index.seen(carrier, event_id)
-
-
-async def _status_lines(
-    index: TrackingIndex, carrier: str, source: str, events: list[Any]
-) -> tuple[list[bytes], dict[str, int]]:
-    """One envelope line per status event, and how many were complete, unresolved, invalid."""
-    lines: list[bytes] = []
-    counts = {"landed": 0, "unresolved": 0, "invalid": 0}
-    for position, event in enumerate(events):
-        parsed = status_event(carrier, event)
-        order_ref = parsed.order_id
-        if order_ref is None and parsed.tracking:
-            order_ref = await index.resolve(carrier, parsed.tracking)
-        line = {**parsed.line, "order_ref": order_ref} if order_ref else parsed.line
-        if parsed.problems:
-            counts["invalid"] += 1
-            logger.warning(
-                "%s event %d (%s): %s; landed for ingestion to quarantine",
-                source,
-                position,
-                parsed.event_id or "no event_id",
-                "; ".join(parsed.problems),
-            )
-        elif order_ref is None:
-            counts["unresolved"] += 1
-            logger.warning(
-                "%s event %d (%s): no order reference is known for its tracking number; "
-                "landed without one (ingestion quarantines it on order_ref)",
-                source,
-                position,
-                parsed.event_id or "no event_id",
-            )
-        else:
-            counts["landed"] += 1
-        lines.append(compact_json(line))
-    return lines, counts
-
-
-def _learn_order_ids(index: TrackingIndex, carrier: str, events: list[Any]) -> None:
-    """Parcel events that name their order (``data.order_id``) teach the index at once."""
-    for event in events:
-        data = event.get("data") if isinstance(event, dict) else None
-        if not isinstance(data, dict) or not isinstance(data.get("tracking"), str):
-            continue
-        order_ref = order_ref_of(data.get("order_id"))
-        if order_ref and data["tracking"].strip():
-            index.learn(carrier, data["tracking"].strip(), order_ref)
+    return JSONResponse(await receiver.carrier_events.accept(carrier, body, delivery))
 
 
 # --- app ---------------------------------------------------------------------------------

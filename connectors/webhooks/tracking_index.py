@@ -12,8 +12,16 @@ It also remembers the webhook event ids already landed, so a delivery Yalidine r
 memory is bounded (``MAX_EVENT_IDS``) and rebuilt from the landed files at startup;
 beyond it, staging's dedup on (carrier, tracking number, status, time) still holds.
 
-Files are read in a worker thread; their results are merged on the event loop, so
-lookups never see a half-built index.
+Events arrive out of order: a status change can come before the ``parcel_created``
+event (or the pull) that names its order. Such an event is **held**: its line, without
+``order_ref``, is kept in ``other/yalidine_webhooks_unresolved/<carrier>/`` (read by no
+ingestion) and in :attr:`pending`, and lands in ``tracking/`` as soon as the index
+learns its order (``resolvable``). At startup the held lines not landed since are
+pending again.
+
+The first read takes every file; later reads skip the receiver's own folders (what it
+wrote is already in memory). Files are read in a worker thread and merged on the
+event loop, so lookups never see a half-built index.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ logger = logging.getLogger("cod360.webhooks")
 ORDER_REF = re.compile(r"^[a-z_]+:.+$")
 WEBHOOK_FOLDER = "webhooks"  # tracking/<carrier>/webhooks/: status events the receiver landed
 KEPT_ROOT = "other/yalidine_webhooks"  # other/yalidine_webhooks/<carrier>/<type>/: kept bodies
+HELD_ROOT = "other/yalidine_webhooks_unresolved"  # …/<carrier>/: status lines awaiting an order
 MAX_EVENT_IDS = 500_000
 # A lookup that misses reads the new files at most this often (a burst of unknown
 # parcels must not turn every request into a folder walk).
@@ -45,6 +54,16 @@ class _Found:
     order_refs: dict[tuple[str, str], str] = field(default_factory=dict)
     event_ids: list[tuple[str, str]] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    held: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    landed: set[tuple[str, str]] = field(default_factory=set)  # keys in tracking/*/webhooks
+
+
+def line_key(line: dict[str, Any]) -> str:
+    """A status line's identity: Yalidine's event id, else tracking|time|status."""
+    event_id = line.get("event_id")
+    if isinstance(event_id, str) and event_id:
+        return event_id
+    return f"{line.get('tracking_number')}|{line.get('event_time')}|{line.get('raw_status')}"
 
 
 def order_ref_of(value: Any) -> str | None:
@@ -65,6 +84,9 @@ class TrackingIndex:
         self._events: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._reserved: set[tuple[str, str]] = set()
         self._read: set[Path] = set()
+        self._read_once = False
+        # carrier -> key -> the held line (no order_ref yet)
+        self.pending: dict[str, dict[str, dict[str, Any]]] = {}
         self._refreshed_at = float("-inf")
         self._refreshing = asyncio.Lock()
 
@@ -98,6 +120,23 @@ class TrackingIndex:
             if landed:
                 self._remember(key)
 
+    def hold(self, carrier: str, line: dict[str, Any]) -> None:
+        self.pending.setdefault(carrier, {})[line_key(line)] = line
+
+    def resolvable(self, carrier: str) -> dict[str, dict[str, Any]]:
+        """Held lines whose order is now known, completed with it, by key."""
+        ready = {}
+        for key, line in self.pending.get(carrier, {}).items():
+            order_ref = self.order_ref(carrier, str(line.get("tracking_number")))
+            if order_ref:
+                ready[key] = {**line, "order_ref": order_ref}
+        return ready
+
+    def settled(self, carrier: str, keys: list[str]) -> None:
+        held = self.pending.get(carrier, {})
+        for key in keys:
+            held.pop(key, None)
+
     def _remember(self, key: tuple[str, str]) -> None:
         self._events[key] = None
         self._events.move_to_end(key)
@@ -113,31 +152,41 @@ class TrackingIndex:
             if not force and now - self._refreshed_at < self.refresh_seconds:
                 return False
             self._refreshed_at = now
-            found = await asyncio.to_thread(self._read_new_files, frozenset(self._read))
+            first = not self._read_once
+            found = await asyncio.to_thread(self._read_new_files, frozenset(self._read), first)
+            self._read_once = True
             self._order_refs.update(found.order_refs)
             for key in found.event_ids:
                 self._remember(key)
+            for (carrier, key), line in found.held.items():
+                if (carrier, key) not in found.landed:
+                    self.hold(carrier, line)
             self._read.update(found.files)
             return True
 
-    def _read_new_files(self, already: frozenset[Path]) -> _Found:
+    def _read_new_files(self, already: frozenset[Path], first: bool) -> _Found:
         found = _Found()
         tracking = self.landing_dir / "tracking"
         kept = self.landing_dir / KEPT_ROOT
+        held = self.landing_dir / HELD_ROOT
         paths: list[Path] = []
         if tracking.is_dir():
             paths += [*tracking.rglob("*.jsonl"), *tracking.rglob("*.csv")]
-        if kept.is_dir():
-            paths += list(kept.rglob("*.jsonl"))
+        for root in (kept, held) if first else ():
+            if root.is_dir():
+                paths += list(root.rglob("*.jsonl"))
         for path in sorted(p for p in paths if p not in already and p.is_file()):
             try:
                 if path.is_relative_to(kept):
                     _read_kept_bodies(path, path.relative_to(kept).parts[0], found)
+                elif path.is_relative_to(held):
+                    _read_held_lines(path, path.relative_to(held).parts[0], found)
                 elif path.suffix == ".csv":
                     _read_csv(path, found)
                 else:
                     webhook_carrier = _webhook_carrier(path.relative_to(tracking))
-                    _read_envelope_lines(path, webhook_carrier, found)
+                    if first or not webhook_carrier:  # else: its own lines, in memory
+                        _read_envelope_lines(path, webhook_carrier, found)
             except OSError as exc:  # unreadable now: tried again on the next refresh
                 logger.warning("could not read %s for the tracking index: %s", path.name, exc)
                 continue
@@ -169,9 +218,26 @@ def _read_envelope_lines(path: Path, webhook_carrier: str | None, found: _Found)
             if not isinstance(record, dict):
                 continue
             _pair(found, record)
+            if not webhook_carrier:
+                continue
+            found.landed.add((webhook_carrier, line_key(record)))
             event_id = record.get("event_id")
-            if webhook_carrier and isinstance(event_id, str) and event_id:
+            if isinstance(event_id, str) and event_id:
                 found.event_ids.append((webhook_carrier, event_id))
+
+
+def _read_held_lines(path: Path, carrier: str, found: _Found) -> None:
+    with path.open("rb") as handle:
+        for raw in handle:
+            try:
+                line = json.loads(raw)
+            except ValueError:
+                continue
+            if not isinstance(line, dict):
+                continue
+            found.held[(carrier, line_key(line))] = line
+            if isinstance(line.get("event_id"), str) and line["event_id"]:
+                found.event_ids.append((carrier, line["event_id"]))
 
 
 def _read_csv(path: Path, found: _Found) -> None:

@@ -126,7 +126,7 @@ def test_signed_status_event_lands_in_the_envelope_with_its_order(settings, land
             "records": 1,
             "duplicates": 0,
             "landed": 1,
-            "unresolved": 0,
+            "held": 0,
             "invalid": 0,
         }
         metrics = client.get("/metrics").text
@@ -207,19 +207,45 @@ def test_duplicate_event_id_lands_once_even_after_a_restart(settings, landing) -
     assert [line["event_id"] for line in _webhook_lines(landing)] == ["e1", "e2"]
 
 
-def test_unknown_tracking_lands_without_order_ref_and_ingestion_names_it(
-    settings, landing, tmp_path
-) -> None:
-    body = _body("parcel_status_updated", _event("e1", tracking="yal-UNKNOWN"))
+def _held_lines(landing: Path) -> list[dict]:
+    pattern = "other/yalidine_webhooks_unresolved/yalidine/*.jsonl"
+    return [json.loads(x) for x in closed_lines(landing, pattern)]
+
+
+def test_an_event_before_its_parcel_is_known_is_held_then_lands(settings, landing, tmp_path):
+    """Yalidine delivers out of order: a status can come before parcel_created."""
+    status = _body("parcel_status_updated", _event("s1", tracking="yal-000077"))
+    created = _body("parcel_created", _event("c1", tracking="yal-000077", order_id="shopify:77"))
     with TestClient(create_app(settings)) as client:
-        assert _post(client, body).json()["unresolved"] == 1
-        assert 'outcome="unresolved"} 1' in client.get("/metrics").text
+        assert _post(client, status).json()["held"] == 1
+        assert _post(client, status).json()["duplicates"] == 1  # held counts as received
+        assert _post(client, created).json()["kept_parcel_created"] == 1
+        metrics = client.get("/metrics").text
+    assert 'outcome="held"} 1' in metrics and 'outcome="landed_after_hold"} 1' in metrics
     [line] = _webhook_lines(landing)
-    assert "order_ref" not in line and line["tracking_number"] == "yal-UNKNOWN"
+    assert (line["event_id"], line["order_ref"]) == ("s1", "shopify:77")
+    assert "order_ref" not in _held_lines(landing)[0]
     with connect(tmp_path / "warehouse.duckdb") as conn:
         report = ingest_source(conn, SOURCES_BY_NAME["carrier_tracking_events"], landing)
-        quarantined = conn.execute("select field, reason from raw.quarantine").fetchall()
-    assert report.records_quarantined == 1 and [f for f, _ in quarantined] == ["order_ref"]
+    assert (report.records_loaded, report.records_quarantined) == (1, 0)
+
+
+def test_held_events_survive_a_restart_and_land_once_the_pull_knows_them(settings, landing):
+    status = _body("parcel_status_updated", _event("s1", tracking="yal-000088"))
+    with TestClient(create_app(settings)) as client:
+        assert _post(client, status).json()["held"] == 1
+    with TestClient(create_app(settings)) as client:  # still held, still a duplicate
+        assert _post(client, status).json()["duplicates"] == 1
+        assert client.app.state.receiver.tracking_index.pending["yalidine"]
+    assert _webhook_lines(landing) == []
+    _pulled(landing, "yal-000088", "prestashop:88")  # the pull brings the order
+    with TestClient(create_app(settings)):
+        pass  # startup reads the pull and lands the held event
+    with TestClient(create_app(settings)) as client:  # and never again
+        assert not client.app.state.receiver.tracking_index.pending.get("yalidine")
+    assert [(x["event_id"], x["order_ref"]) for x in _webhook_lines(landing)] == [
+        ("s1", "prestashop:88")
+    ]
 
 
 def test_a_pull_landed_after_startup_is_read_on_a_miss(settings, landing) -> None:
@@ -248,7 +274,7 @@ def test_a_bad_event_lands_for_quarantine_and_never_stops_the_good_ones(settings
         "records": 4,
         "duplicates": 0,
         "landed": 1,
-        "unresolved": 0,
+        "held": 0,
         "invalid": 3,
     }
     lines = _webhook_lines(landing)
