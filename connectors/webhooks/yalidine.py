@@ -24,9 +24,9 @@ wall-clock time like the API's other stamps (UTC+01:00); status data may carry
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from connectors.carriers.envelope import naive_local
 from connectors.webhooks.payloads import BadPayload, parse_json_object
 from connectors.webhooks.tracking_index import order_ref_of
 
@@ -39,6 +39,18 @@ EVENT_TYPES = (
     "parcel_payment_updated",
 )
 SIGNATURE_HEADER = "x-yalidine-signature"
+# Algeria keeps UTC+01:00 all year. The same rule as the pulls'
+# (connectors.carriers.envelope.naive_local), not imported from there: the storefront
+# engine imports this package's files module, and carriers import the engine.
+ALGERIA_TZ = timezone(timedelta(hours=1))
+
+
+def naive_local(text: str) -> datetime:
+    """``2026-03-01 14:05:00`` in Algerian time → an aware datetime at +01:00."""
+    moment = datetime.fromisoformat(str(text).strip().replace(" ", "T", 1))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ALGERIA_TZ)
+    return moment.astimezone(ALGERIA_TZ)
 
 
 @dataclass(frozen=True)

@@ -363,3 +363,13 @@ def test_occurred_at_is_algerian_time(settings, landing) -> None:
         _post(client, _body("parcel_status_updated", event))
     stamp = datetime.fromisoformat(_webhook_lines(landing)[0]["event_time"])
     assert stamp.astimezone(UTC) == datetime(2026, 6, 30, 23, 30, tzinfo=UTC)
+
+
+def test_webhook_time_rule_is_the_pulls_rule() -> None:
+    """The receiver keeps its own copy (an import would be circular): they must agree."""
+    from connectors.carriers.envelope import naive_local as pull_rule
+    from connectors.webhooks.yalidine import naive_local as webhook_rule
+
+    for text in ("2026-11-02 14:05:00", "2026-07-01 00:30:00", "2026-07-01T00:30:00+00:00"):
+        assert webhook_rule(text) == pull_rule(text)
+        assert webhook_rule(text).isoformat() == pull_rule(text).isoformat()
