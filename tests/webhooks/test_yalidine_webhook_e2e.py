@@ -218,3 +218,26 @@ def test_contract_server_to_receiver_to_landing_to_ingestion(tmp_path: Path) -> 
     assert report.records_quarantined == 0
     assert report.records_loaded == 24
     assert loaded == (12, 4)
+
+
+def test_the_demo_helper_lands_what_the_server_pushes(tmp_path: Path) -> None:
+    from sandbox.carrier_webhooks_demo import webhook_lines, yalidine_webhooks
+
+    landing = tmp_path / "landing"
+    server = YalidineContractServer(api_id="i", api_token="t")
+    stamp = datetime.now(ALGERIA) - timedelta(hours=3)
+    with yalidine_webhooks(server, landing, duplicate_probability=1.0) as demo:
+        tracking = server.add_parcel("shopify:9001")
+        server.add_history(
+            {
+                "tracking": tracking,
+                "status": status,
+                "date_status": (stamp + timedelta(hours=i)).strftime("%Y-%m-%d %H:%M:%S"),
+            }
+            for i, status in enumerate(STATUSES)
+        )
+    # two deliveries (created, statuses), each sent twice; three status lines, once each
+    assert webhook_lines(demo)[1].strip() == (
+        "deliveries accepted 4, retried 0, sent twice on purpose 2; "
+        "status events landed in tracking/yalidine/webhooks/: 3"
+    )
