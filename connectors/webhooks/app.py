@@ -408,8 +408,8 @@ async def carrier_events_post(request: Request) -> Response:
 
     ``parcel_status_updated`` events become carrier-envelope lines in
     ``tracking/<carrier>/webhooks/``, their order reference resolved from the event
-    or from what the landing folder knows of the tracking number; an event that
-    cannot be completed still lands, without the field it lacks, so ingestion
+    or from what the landing folder knows of the tracking number (held until it is
+    known); an event missing a field still lands without it, so ingestion
     quarantines it naming that field. Other types are kept whole in
     ``other/yalidine_webhooks/<carrier>/<type>/`` (parcel events teach the index
     their order ids), counted, and acknowledged. An ``event_id`` already landed is

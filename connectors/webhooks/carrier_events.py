@@ -66,7 +66,12 @@ class CarrierEvents:
     async def accept(self, carrier: str, body: bytes, delivery: Delivery) -> dict[str, Any]:
         """Land one verified delivery; the JSON answer (counts per outcome)."""
         source = f"carrier_events/{carrier}"
-        fresh = [e for e in delivery.events if not self._seen(carrier, e)]
+        fresh, in_body = [], set()
+        for event in delivery.events:  # landed before, or twice in this very body
+            event_id = event_id_of(event)
+            if not self._seen(carrier, event) and (event_id is None or event_id not in in_body):
+                fresh.append(event)
+                in_body.add(event_id)
         duplicates = len(delivery.events) - len(fresh)
         self.metrics.count_events(source, "duplicate", duplicates)
         answer: dict[str, Any] = {"status": "accepted", "records": 0, "duplicates": duplicates}

@@ -201,10 +201,13 @@ def test_duplicate_event_id_lands_once_even_after_a_restart(settings, landing) -
         assert _post(client, mixed).json()["duplicates"] == 1
         metrics = client.get("/metrics").text
     assert 'outcome="duplicate"} 2' in metrics
+    twice = _body("parcel_status_updated", _event("e3"), _event("e3"))
+    with TestClient(create_app(settings)) as client:
+        assert _post(client, twice).json()["duplicates"] == 1
     # The memory of landed ids is rebuilt from the files at startup.
     with TestClient(create_app(settings)) as client:
         assert _post(client, mixed).json() == {"status": "accepted", "records": 0, "duplicates": 2}
-    assert [line["event_id"] for line in _webhook_lines(landing)] == ["e1", "e2"]
+    assert [line["event_id"] for line in _webhook_lines(landing)] == ["e1", "e2", "e3"]
 
 
 def _held_lines(landing: Path) -> list[dict]:
