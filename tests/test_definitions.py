@@ -253,6 +253,7 @@ def test_the_sensor_runs_only_what_is_downstream_of_the_changed_sources(
     assert "staging/stg_shopify__orders" not in selected
     assert not any(key.startswith("activations/") for key in selected)
     assert "lead_score_model" not in selected
+    assert "order_scores" in selected  # a new order is scored in the run that models it
 
 
 def test_new_files_are_the_ones_ingestion_has_not_recorded(data_dir: Path):
@@ -293,3 +294,43 @@ def test_a_manifest_older_than_the_project_is_seen_as_stale():
         assert manifest_is_stale()
     finally:
         os.utime(manifest, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_the_scoring_schedule_skips_a_tick_when_nothing_it_reads_changed(definitions):
+    """order_scores runs when never run, when order_rto_history or the approved version
+    materialized after it, or on a new day (the staleness rule counts days); else skips."""
+    from datetime import UTC, datetime
+
+    from orchestration.defs.lead_score.assets import (
+        ORDER_RTO_HISTORY,
+        lead_score_approved_version,
+        order_scores,
+        order_scoring_schedule,
+    )
+
+    def tick(instance, at: datetime):
+        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=at)
+        return order_scoring_schedule(context)
+
+    def materialize(instance, key):
+        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key))
+
+    with dg.instance_for_test() as instance:
+        now = datetime.now(UTC)
+        assert isinstance(tick(instance, now), dg.RunRequest)  # never scored
+        materialize(instance, ORDER_RTO_HISTORY)
+        materialize(instance, lead_score_approved_version.key)
+        materialize(instance, order_scores.key)
+        assert isinstance(tick(instance, now), dg.SkipReason)
+        materialize(instance, ORDER_RTO_HISTORY)  # dbt rebuilt the marts
+        request = tick(instance, now)
+        assert isinstance(request, dg.RunRequest)
+        assert "order_rto_history" in request.tags["cod360/scoring_reason"]
+        materialize(instance, order_scores.key)
+        assert isinstance(tick(instance, now), dg.SkipReason)
+        materialize(instance, lead_score_approved_version.key)  # a version promoted
+        assert isinstance(tick(instance, now), dg.RunRequest)
+        materialize(instance, order_scores.key)
+        tomorrow = tick(instance, now + timedelta(days=1))
+        assert isinstance(tomorrow, dg.RunRequest)
+        assert "an earlier day" in tomorrow.tags["cod360/scoring_reason"]

@@ -17,10 +17,13 @@ import duckdb
 from connectors.ingestion import LANDING_SOURCES, LandingSource
 from connectors.ingestion.loader import landing_files
 
-# Ingestion plus every dbt model (by kind: the marts sit in business groups such as
-# customers or segments). Activations and the lead score are never started by a file
-# arriving: they keep their own schedules (order_scores every 15 minutes).
-INGEST_AND_TRANSFORM = dg.AssetSelection.from_string("group:ingestion or kind:dbt")
+# Ingestion, every dbt model (by kind: the marts sit in business groups such as
+# customers or segments) and the scores of the open orders, which read the marts: a new
+# order is scored in the run that models it. Activations and retraining are never
+# started by a file arriving: they keep their own schedules (order_scores also has one,
+# which skips a tick when nothing it reads changed).
+LANDING_RUN_SELECTION = "group:ingestion or kind:dbt or key:order_scores"
+LANDING_RUN_TARGET = dg.AssetSelection.from_string(LANDING_RUN_SELECTION)
 
 
 def raw_key(source: LandingSource) -> dg.AssetKey:

@@ -9,7 +9,7 @@ import dagster as dg
 from common.settings import load_settings
 from connectors.ingestion import LANDING_SOURCES
 from connectors.ingestion.loader import landing_files
-from orchestration.defs.ingestion.changes import INGEST_AND_TRANSFORM, downstream_of
+from orchestration.defs.ingestion.changes import LANDING_RUN_TARGET, downstream_of
 
 
 def landing_listing_digests(landing_dir: Path) -> dict[str, str]:
@@ -52,17 +52,17 @@ def changed_selection(
     if repository is None:
         return None
     sources = [source for source in LANDING_SOURCES if source.name in changed]
-    selection = downstream_of(sources) & INGEST_AND_TRANSFORM
+    selection = downstream_of(sources) & LANDING_RUN_TARGET
     return sorted(selection.resolve(repository.asset_graph), key=lambda key: key.path)
 
 
 @dg.sensor(
-    target=INGEST_AND_TRANSFORM,
+    target=LANDING_RUN_TARGET,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.STOPPED,
     description=(
         "Watches the landing folder; when closed files appear (webhook receiver rotations, "
-        "pulls, drops), ingests them and rebuilds the dbt models. The cursor is a digest of "
+        "pulls, drops), ingests them, rebuilds the dbt models and scores the open orders. The cursor is a digest of "
         "each source's file listing (path, size, mtime), so a file that arrives with an old "
         "mtime is still seen. A run selects the raw tables of the changed sources and the "
         "assets downstream of them only."

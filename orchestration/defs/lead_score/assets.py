@@ -33,6 +33,7 @@ from ml.promotion import decide_promotion
 from ml.store_resource import ModelStoreResource
 from orchestration.defs.transform.assets import cod360_dbt_models
 from orchestration.resources import WarehouseResource
+from orchestration.staleness import why_behind
 from orchestration.tags import GATE_BOUNDARY_TAG
 
 LEAD_SCORE_GROUP = "lead_score"
@@ -354,11 +355,32 @@ lead_score_training_schedule = dg.ScheduleDefinition(
     description="Retrain, evaluate and (if the gate approves) promote the lead score every Monday at 03:00.",
 )
 
-order_scoring_schedule = dg.ScheduleDefinition(
+SCORING_TIMEZONE = "Africa/Casablanca"
+
+
+@dg.schedule(
     name="order_scoring_every_15_minutes",
     target=dg.AssetSelection.assets(order_scores),
     cron_schedule="*/15 * * * *",
-    execution_timezone="Africa/Casablanca",
+    execution_timezone=SCORING_TIMEZONE,
     default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="Score the open orders with the approved version every 15 minutes.",
+    description=(
+        "Every 15 minutes, scores the open orders with the approved version, if anything "
+        "it reads has changed: order_rto_history or the approved version materialized since "
+        "the last scoring, or the last scoring was on an earlier day (the staleness rule "
+        "counts days). A tick with nothing new is skipped. The landing sensor scores new "
+        "orders itself as soon as their files are modelled."
+    ),
 )
+def order_scoring_schedule(context: dg.ScheduleEvaluationContext):
+    reason = why_behind(
+        context.instance,
+        order_scores.key,
+        [ORDER_RTO_HISTORY, lead_score_approved_version.key],
+        now=context.scheduled_execution_time or pd.Timestamp.now(tz="UTC").to_pydatetime(),
+        day_timezone=SCORING_TIMEZONE,
+    )
+    if reason is None:
+        return dg.SkipReason("Nothing order_scores reads has changed since it last ran.")
+    context.log.info(f"Scoring: {reason}")
+    return dg.RunRequest(tags={"cod360/scoring_reason": reason[:200]})
