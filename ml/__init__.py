@@ -5,25 +5,38 @@ The orchestration calls :mod:`ml.model_lifecycle`; the pieces are importable on 
 own for notebooks and tests.
 """
 
-from ml.baseline import baseline_model, load_baseline_scorecard
-from ml.config import LeadScoreConfig, load_lead_score_config
-from ml.evaluation import EvaluationReport, evaluate_lead_score
-from ml.evidence import evidence_as_of
-from ml.features import ORDER_CONTRACT, OrderContractError, validate_orders
-from ml.lead_score_model import LeadScoreModel
-from ml.local_model_store import LocalModelStore
-from ml.model_lifecycle import (
-    evaluate_version,
-    gate_promotion,
-    promote_if_approved,
-    record_verdict,
-    score_with_approved,
-    train_and_store,
-)
-from ml.model_store import ModelStore
-from ml.order_scoring import score_orders
-from ml.promotion import PromotionDecision, decide_promotion
-from ml.training import TrainedLeadScore, train_lead_score
+import importlib
+from typing import Any
+
+# The pieces load on first use (PEP 562): importing `ml.config` alone, as the code
+# location does, must not import scikit-learn and skops (seconds in every run process).
+_LAZY = {
+    "EvaluationReport": "ml.evaluation",
+    "LeadScoreConfig": "ml.config",
+    "LeadScoreModel": "ml.lead_score_model",
+    "LocalModelStore": "ml.local_model_store",
+    "ModelStore": "ml.model_store",
+    "ORDER_CONTRACT": "ml.features",
+    "OrderContractError": "ml.features",
+    "PromotionDecision": "ml.promotion",
+    "TrainedLeadScore": "ml.training",
+    "baseline_model": "ml.baseline",
+    "decide_promotion": "ml.promotion",
+    "evaluate_lead_score": "ml.evaluation",
+    "evaluate_version": "ml.model_lifecycle",
+    "evidence_as_of": "ml.evidence",
+    "gate_promotion": "ml.model_lifecycle",
+    "load_baseline_scorecard": "ml.baseline",
+    "load_lead_score_config": "ml.config",
+    "promote_if_approved": "ml.model_lifecycle",
+    "record_verdict": "ml.model_lifecycle",
+    "score_orders": "ml.order_scoring",
+    "score_with_approved": "ml.model_lifecycle",
+    "train_and_store": "ml.model_lifecycle",
+    "train_lead_score": "ml.training",
+    "validate_orders": "ml.features",
+}
+
 
 __all__ = [
     "ORDER_CONTRACT",
@@ -51,3 +64,15 @@ __all__ = [
     "train_lead_score",
     "validate_orders",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'ml' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import skops.io as sio
 
 from ml.bands import BandThresholds
 from ml.evaluation import EvaluationReport
@@ -34,6 +33,15 @@ from ml.model_store import ModelStore, ModelStoreError, PromotionRefused
 from ml.points_table import check_points_table
 from ml.promotion import PromotionDecision
 from ml.score_scaling import ScoreScaling
+
+
+def _skops():
+    """skops.io, imported when a model is saved or loaded: it takes seconds to import, and
+    every run process loads this module with the code location."""
+    import skops.io
+
+    return skops.io
+
 
 # Types a model file may contain beyond those skops trusts by default. Anything else
 # is refused at load time: loading a model file must not run arbitrary constructors.
@@ -61,7 +69,7 @@ class LocalModelStore(ModelStore):
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".saving-", dir=target.parent))
         try:
-            sio.dump(
+            _skops().dump(
                 {"estimator": model.estimator, "binner": model.binner}, staging / "model.skops"
             )
             model.points.to_csv(staging / "points_table.csv", index=False)
@@ -82,6 +90,7 @@ class LocalModelStore(ModelStore):
         """Load with the trusted-type list; an unexpected type is an error, not a load."""
         folder = self._version_dir(version)
         path = folder / "model.skops"
+        sio = _skops()
         untrusted = sio.get_untrusted_types(file=path)
         unexpected = sorted(set(untrusted) - set(TRUSTED_MODEL_TYPES))
         if unexpected:

@@ -151,6 +151,16 @@ def _check_for(source_name: str):
     return next(c for c in raw_input_checks if source_name in str(c.check_keys))
 
 
+def test_every_landing_source_has_a_suite_and_its_blocking_check():
+    from connectors.quality.raw_suites import build_suites
+    from orchestration.defs.quality.raw_input_checks import raw_input_checks
+
+    sources = {source.name for source in LANDING_SOURCES}
+    assert set(build_suites()) == sources
+    assert len(raw_input_checks) == len(sources)
+    assert all(spec.blocking for check in raw_input_checks for spec in check.check_specs)
+
+
 GOOD_EVENT = {
     "carrier": "ameex",
     "tracking_number": "A1",
