@@ -16,11 +16,30 @@ from orchestration.defs.transform.assets import (
 )
 
 
-def test_a_build_is_plain_unless_a_full_refresh_is_asked_for():
-    assert dbt_build_args(DbtConfig()) == ["build"]
-    assert dbt_build_args(DbtConfig(full_refresh=True)) == ["build", "--full-refresh"]
+def test_a_build_leaves_the_unit_tests_out_unless_the_full_suite_is_asked_for():
+    no_unit_tests = ["--exclude-resource-type", "unit_test"]
+    assert dbt_build_args(DbtConfig()) == ["build", *no_unit_tests]
+    assert dbt_build_args(DbtConfig(full_refresh=True)) == [
+        "build",
+        *no_unit_tests,
+        "--full-refresh",
+    ]
     vars_args = ["--vars", '{"cod360_segments": []}']
-    assert dbt_build_args(DbtConfig(), vars_args) == ["build", *vars_args]
+    assert dbt_build_args(DbtConfig(), vars_args) == ["build", *vars_args, *no_unit_tests]
+    # The full suite: every row tested (macros/incremental.sql) and the unit tests run.
+    full = dbt_build_args(DbtConfig(full_suite=True), vars_args)
+    assert full == ["build", "--vars", '{"cod360_segments": [], "test_scope": "all"}']
+
+
+def test_the_weekly_full_suite_schedule_builds_everything_with_the_full_suite_on():
+    from orchestration.defs.transform.assets import dbt_full_suite_schedule
+
+    (request,) = dbt_full_suite_schedule.evaluate_tick(dg.build_schedule_context()).run_requests
+    full_suite = {"config": {"full_refresh": False, "full_suite": True}}
+    assert request.run_config["ops"] == {
+        "cod360_dbt_models": full_suite,
+        "cod360_dbt_incremental_models": full_suite,
+    }
 
 
 def test_the_histories_and_the_rest_are_two_disjoint_sets_the_rest_never_reading_a_history():

@@ -62,15 +62,29 @@ class DbtConfig(dg.Config):
         "parsed again from raw, and the daily histories lose the run dates the current data "
         "cannot reproduce.",
     )
+    full_suite: bool = Field(
+        default=False,
+        description="Run every test on every row and the dbt unit tests too (the weekly "
+        "full-suite schedule). By default the tests on staging check the rows the run "
+        "appended (`where: new_rows`), and the unit tests, which test the SQL rather than "
+        "the data, are left to CI and this schedule.",
+    )
 
 
-def dbt_build_args(config: DbtConfig, segment_vars: list[str] | None = None) -> list[str]:
+def dbt_build_args(config: DbtConfig, dbt_vars: list[str] | None = None) -> list[str]:
     """The dbt CLI arguments of one build; dagster-dbt adds the selection of the run.
 
-    ``segment_vars`` is ``--vars`` with the compiled segment files (common.segments):
-    the segment models are SQL rendered from them, so every engine runs them.
+    ``dbt_vars`` is ``--vars`` with the compiled segment files (common.segments): the
+    segment models are SQL rendered from them, so every engine runs them. A full-suite
+    build adds ``test_scope: all`` to them.
     """
-    args = ["build", *(segment_vars or [])]
+    dbt_vars = list(dbt_vars or [])
+    if config.full_suite:
+        values = json.loads(dbt_vars[1]) if dbt_vars else {}
+        dbt_vars = ["--vars", json.dumps({**values, "test_scope": "all"}, ensure_ascii=False)]
+    args = ["build", *dbt_vars]
+    if not config.full_suite:
+        args += ["--exclude-resource-type", "unit_test"]
     if config.full_refresh:
         args.append("--full-refresh")
     return args
@@ -128,6 +142,25 @@ def cod360_dbt_incremental_models(
 ):
     """The incremental dbt models (daily histories), the models built from them, their tests."""
     yield from _build(context, dbt, warehouse, config)
+
+
+dbt_full_suite_schedule = dg.ScheduleDefinition(
+    name="dbt_weekly_full_suite",
+    target=dg.AssetSelection.assets(cod360_dbt_models, cod360_dbt_incremental_models),
+    cron_schedule="0 4 * * 0",
+    execution_timezone="Africa/Casablanca",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    run_config=dg.RunConfig(
+        ops={
+            "cod360_dbt_models": DbtConfig(full_suite=True),
+            "cod360_dbt_incremental_models": DbtConfig(full_suite=True),
+        }
+    ),
+    description=(
+        "Every Sunday at 04:00: every dbt model, every test on every row (`test_scope: all`) "
+        "and the unit tests. The runs in between test the rows they append."
+    ),
+)
 
 
 _PERIODS = {"minute": "minutes", "hour": "hours", "day": "days"}
