@@ -178,3 +178,31 @@ def test_staging_appends_only_what_is_new(incremental_and_full):
     # A re-delivered file appends nothing: its records are already staged by key.
     assert incremental_and_full["raw_resent"] > 0
     assert after_resend == after_delta
+
+
+def test_a_changed_seed_rebuilds_every_order_of_the_keyed_models(incremental_and_full, tmp_path):
+    """An analyst's seed edit changes the meaning of old rows: the keyed incremental models
+    (int_storefront_orders, int_tracking_events, int_orders) see the seeds' fingerprint
+    change and rebuild every row, not only those with new records; the result equals a
+    full refresh."""
+    edited = incremental_and_full["incremental"].copy_to(tmp_path / "edited")
+    with duckdb.connect(str(edited.warehouse)) as conn:
+        (before,) = conn.execute(
+            "select count(*) from intermediate.int_orders where city = 'Casablanca'"
+        ).fetchone()
+        # As `dbt seed` would load an edited city_aliases.csv: Casablanca renamed.
+        conn.execute("update reference.city_aliases set city = 'Casa' where city = 'Casablanca'")
+    assert before > 0
+    keyed = ["int_storefront_orders", "int_tracking_events", "int_orders"]
+    edited.dbt_ok("run", "--select", *keyed)
+    refreshed = edited.copy_to(tmp_path / "refreshed")
+    refreshed.dbt_ok("run", "--select", *keyed, "--full-refresh")
+    with duckdb.connect() as conn:
+        conn.execute(f"attach '{edited.warehouse}' as inc (read_only)")
+        conn.execute(f"attach '{refreshed.warehouse}' as rebuilt (read_only)")
+        for model in keyed:
+            (renamed,) = conn.execute(
+                f"select count(*) from inc.intermediate.{model} where city = 'Casa'"
+            ).fetchone()
+            assert renamed > 0, model
+            assert _difference(conn, "intermediate", model)[:2] == (0, 0), model

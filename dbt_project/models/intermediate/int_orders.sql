@@ -1,11 +1,25 @@
+{#- Keyed incremental (macros/keyed_incremental.sql): a run rebuilds the orders with a new
+    snapshot or tracking event, every order when a seed it reads changed. -#}
+{{ config(
+    materialized=keyed_materialization(),
+    unique_key='order_ref',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail'
+) }}
+{%- set seeds = [ref('storefront_status_map'), ref('carrier_status_map'), ref('city_aliases')] %}
+
 with
+
+{{ changed_keys('order_ref', [ref('int_storefront_orders'), ref('int_tracking_events')], seeds=seeds) }}
 
 storefront_orders as (
     select * from {{ ref('int_storefront_orders') }}
+    {{ where_changed('order_ref') }}
 ),
 
 tracking_events as (
     select * from {{ ref('int_tracking_events') }}
+    {{ where_changed('order_ref') }}
 ),
 
 known_events as (
@@ -41,7 +55,8 @@ tracking_rollup as (
         min(case when failure_reason = 'unreachable' then event_at end) as first_unreachable_attempt_at,
         max(case when canonical_status = 'failed_attempt' then failure_reason end) as any_failure_reason,
         count(case when canonical_status = 'unknown' then 1 end) as unknown_status_events,
-        count(*) as tracking_events
+        count(*) as tracking_events,
+        max(staged_at) as tracking_staged_at
     from tracking_events
     group by order_ref
 ),
@@ -72,7 +87,8 @@ joined as (
         tracking_rollup.first_unreachable_attempt_at,
         last_failure.last_failure_reason,
         coalesce(tracking_rollup.unknown_status_events, 0) as unknown_status_events,
-        coalesce(tracking_rollup.tracking_events, 0) as tracking_events
+        coalesce(tracking_rollup.tracking_events, 0) as tracking_events,
+        tracking_rollup.tracking_staged_at
     from storefront_orders
     left join latest_known_event on storefront_orders.order_ref = latest_known_event.order_ref
     left join tracking_rollup on storefront_orders.order_ref = tracking_rollup.order_ref
@@ -150,7 +166,9 @@ final as (
         last_failure_reason,
         unknown_status_events,
         tracking_events,
-        snapshot_count
+        snapshot_count,
+        {{ newest_staged_at(['staged_at', 'tracking_staged_at']) }} as staged_at,
+        {{ seeds_fingerprint(seeds) }} as seeds_fingerprint
     from resolved
 )
 

@@ -1,5 +1,6 @@
 {#- Every inbound SMS (a customer's reply) with what it means and the order it answers.
-    A view, so a reply ingested minutes ago counts at the next activation run.
+    A table: its readers and tests would each redo the matching as a view (a reply counts
+    once dbt has staged it, as every record does).
     The order it answers, of the orders of that phone open when the reply arrived
     (placed at or before it, not resolved before it):
       1. the order the gateway names (`order_ref` on the inbound event), if it was open;
@@ -8,7 +9,7 @@
       3. else the latest placed.
     `open_orders_at_reply` says how many orders were candidates: more than one is a
     guess a person may want to check. -#}
-{{ config(materialized='view') }}
+{{ config(materialized='table') }}
 
 with
 

@@ -35,7 +35,7 @@ unioned as (
         select
             order_ref, platform, platform_order_id, order_number, placed_at, updated_at, raw_status,
             closed_at, cancelled_at, cancel_reason, payment_method, phone_raw, email, customer_name, city_raw, address,
-            total_amount, currency, item_count, record_id, source_file, line_number, loaded_at,
+            total_amount, currency, item_count, record_id, source_file, line_number, loaded_at, staged_at,
             {%- for column in all_attribution_columns %}
                 {%- if column in attribution_columns.get(relation, []) %}
                     {{ column }},

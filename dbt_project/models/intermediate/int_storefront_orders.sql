@@ -1,7 +1,20 @@
+{#- Keyed incremental (macros/keyed_incremental.sql): a run rebuilds the orders with a
+    snapshot staged since the last, every order when a seed it reads changed. -#}
+{{ config(
+    materialized=keyed_materialization(),
+    unique_key='order_ref',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail'
+) }}
+{%- set seeds = [ref('storefront_status_map'), ref('city_aliases')] %}
+
 with
+
+{{ changed_keys('order_ref', [ref('int_storefront_order_snapshots')], seeds=seeds) }}
 
 snapshots as (
     select * from {{ ref('int_storefront_order_snapshots') }}
+    {{ where_changed('order_ref') }}
 ),
 
 phones as (
@@ -25,7 +38,8 @@ status_times as (
                            'advertiser_id', 'campaign_id', 'ad_id', 'ad_name', 'form_id', 'form_name'] %}
             max({{ column }}) as {{ column }},
         {%- endfor %}
-        count(*) as snapshot_count
+        count(*) as snapshot_count,
+        max(staged_at) as staged_at
     from snapshots
     group by order_ref
 ),
@@ -99,7 +113,9 @@ final as (
         status_times.utm_medium,
         status_times.utm_campaign,
         status_times.utm_content,
-        status_times.snapshot_count
+        status_times.snapshot_count,
+        status_times.staged_at,
+        {{ seeds_fingerprint(seeds) }} as seeds_fingerprint
     from latest
     inner join status_times on latest.order_ref = status_times.order_ref
     left join phones on latest.phone_raw = phones.phone_raw

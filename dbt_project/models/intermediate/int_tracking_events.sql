@@ -1,7 +1,20 @@
+{#- Keyed incremental (macros/keyed_incremental.sql): a run maps the events staged since
+    the last, every event again when the status map or the city aliases change. -#}
+{{ config(
+    materialized=keyed_materialization(),
+    unique_key='tracking_event_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail'
+) }}
+{%- set seeds = [ref('carrier_status_map'), ref('city_aliases')] %}
+
 with
+
+{{ changed_keys('tracking_event_id', [ref('stg_carriers__tracking_events')], seeds=seeds) }}
 
 events as (
     select * from {{ ref('stg_carriers__tracking_events') }}
+    {{ where_changed('tracking_event_id') }}
 ),
 
 status_map as (
@@ -35,7 +48,9 @@ final as (
         events.comment,
         events.source_file,
         events.line_number,
-        events.loaded_at
+        events.loaded_at,
+        events.staged_at,
+        {{ seeds_fingerprint(seeds) }} as seeds_fingerprint
     from events
     left join status_map as carrier_row
         on events.carrier = carrier_row.carrier and events.raw_status_key = carrier_row.raw_status_key

@@ -1,8 +1,8 @@
-{{ config(materialized='view') }}
+{{ config(materialized='table') }}
 
 -- The typed snapshots (base_lightfunnels__orders, parsed once) with the one fact that
--- spans an order's snapshots: its payment method. A view over a typed table, cheap to
--- recompute, so a new snapshot can turn an earlier one's order prepaid.
+-- spans an order's snapshots: its payment method. A table rebuilt on every run from the
+-- typed one (a window, no JSON), so a new snapshot can turn an earlier one's order prepaid.
 
 with
 

@@ -1,7 +1,8 @@
-{{ config(materialized='view') }}
+{{ config(materialized='table') }}
 
 -- The typed SMS events (base_sms__events, parsed once) with what each inbound reply means:
--- a view, so an edit of the reply_vocabulary seed re-reads every reply at the next run.
+-- a table rebuilt on every run (a join, no JSON), so an edit of the reply_vocabulary seed
+-- re-reads every reply at the next run, and the readers and tests do not redo the join.
 
 with
 

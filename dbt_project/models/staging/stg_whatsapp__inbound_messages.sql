@@ -1,8 +1,8 @@
-{{ config(materialized='view') }}
+{{ config(materialized='table') }}
 
 -- The typed inbound messages (base_whatsapp__inbound_messages, parsed once) with what the
--- customer meant: a view, so an edit of the reply_vocabulary seed re-reads every reply at
--- the next run.
+-- customer meant: a table rebuilt on every run (a join, no JSON), so an edit of the
+-- reply_vocabulary seed re-reads every reply at the next run.
 
 with
 
