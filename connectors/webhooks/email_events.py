@@ -69,38 +69,36 @@ class EmailEvents:
 
     async def accept(self, events: list[Any]) -> dict[str, Any]:
         """Land one authenticated delivery; the JSON answer (counts per outcome)."""
-        fresh: list[Mapped] = []
+        fresh: list[tuple[Mapped, Any]] = []
         in_body: set[str] = set()
-        for event in events:
+        counts: Counter[str] = Counter()
+        for position, event in enumerate(events):
             mapped = map_event(event)
             if self.seen(mapped.key) or mapped.key in in_body:
                 continue
             in_body.add(mapped.key)
-            fresh.append(mapped)
-        duplicates = len(events) - len(fresh)
-        self.metrics.count_email_events(SOURCE, "duplicate", duplicates)
-        counts: Counter[str] = Counter()
-        landed = [m for m in fresh if m.line is not None]
-        for position, mapped in enumerate(landed):
-            if mapped.problems:
+            fresh.append((mapped, event))
+            if mapped.line is not None and mapped.problems:
                 counts["invalid"] += 1
                 logger.warning(
                     "%s event %d (%s): %s; landed for ingestion to quarantine",
                     SOURCE,
                     position,
-                    mapped.line.get("brevo_event") if mapped.line else "?",
+                    mapped.line.get("brevo_event"),
                     "; ".join(mapped.problems),
                 )
-            else:
+            elif mapped.line is not None:
                 counts["landed"] += 1
+        duplicates = len(events) - len(fresh)
+        self.metrics.count_email_events(SOURCE, "duplicate", duplicates)
+        landed = [m for m, _ in fresh if m.line is not None]
         if landed:
             lines = [compact_json(m.line) for m in landed if m.line is not None]
             await self._land_once(LANDED_FOLDER, lines, [m.key for m in landed])
         kept: dict[str, list[tuple[Mapped, Any]]] = {}
-        by_key = {event_key(event): event for event in events}
-        for mapped in fresh:
+        for mapped, event in fresh:
             if mapped.folder is not None:
-                kept.setdefault(mapped.folder, []).append((mapped, by_key[mapped.key]))
+                kept.setdefault(mapped.folder, []).append((mapped, event))
         for folder, items in sorted(kept.items()):
             lines = [compact_json(event) for _, event in items]
             await self._land_once(f"{KEPT_ROOT}/{folder}", lines, [m.key for m, _ in items])
