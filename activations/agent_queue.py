@@ -43,7 +43,8 @@ _NO_REPLIES = (
 )
 _NO_SMS_REPLIES = (
     "(select null::varchar as order_ref, null::varchar as reply_intent, "
-    "null::varchar as body, null::timestamp as received_at where false)"
+    "null::varchar as body, null::timestamp as received_at, "
+    "null::varchar as attributed_by, null::varchar as candidate_order_refs where false)"
 )
 
 
@@ -97,15 +98,25 @@ def refresh_agent_queue(conn: duckdb.DuckDBPyConnection, now: datetime) -> int:
                     ) as history
                 from contacts group by order_ref
             ),
+            sms_answers as (
+                -- a reply that could answer several open orders is shown on each of them
+                select order_ref, reply_intent, received_at, body, '' as note
+                from {sms_replies} where order_ref is not null
+                union all
+                select unnest(string_split(candidate_order_refs, ',')), 'ambiguous',
+                    received_at, body, reply_intent || '; could answer ' || candidate_order_refs
+                from {sms_replies} where attributed_by = 'ambiguous'
+            ),
             sms_summary as (
                 select order_ref,
                     arg_max(reply_intent, received_at) as latest_intent,
                     string_agg(
                         strftime(received_at, '%Y-%m-%d %H:%M') || ' sms reply "'
-                        || coalesce(body, '') || '" (' || reply_intent || ')',
+                        || coalesce(body, '') || '" (' || reply_intent
+                        || case when note <> '' then ': ' || note else '' end || ')',
                         '; ' order by received_at
                     ) as history
-                from {sms_replies}
+                from sms_answers
                 where order_ref in (select order_ref from queued)
                 group by order_ref
             ),

@@ -12,7 +12,9 @@ record for the team that dispatches, not pushed to the storefront.
   answered CANCEL to the confirmation message — the WhatsApp button, or NON / 2 / la /
   لا… to the SMS (``sms_replies``, the reply_vocabulary seed) — → cancel. An SMS reply
   no rule reads (free text) → review, the agent queue, unless the current decision is
-  an agent's; a later OUI / NON settles it instead. An OUI reaches the decision
+  an agent's; a later OUI / NON settles it instead. So does an OUI / NON / free text
+  that could answer two or more open orders of the phone (``attributed_by``
+  ``ambiguous``): each of them → review, for a person to ask which order was meant. An OUI reaches the decision
   through the lead score (its confirmation evidence), as a WhatsApp CONFIRM does.
 * **A hold is released by a person**: while the current decision is ``hold``, an
   automatic ``confirm`` becomes ``review`` (the agent queue) instead; only
@@ -90,7 +92,8 @@ def next_decision(
     """``(decision, reason, decided_by)`` for an order, or ``None`` to leave it as it is.
 
     ``customer_reply``: ``cancel`` (a CANCEL on any channel), ``other`` (the customer's
-    latest SMS reply is free text no rule reads) or ``None``. ``held``: the order was put
+    latest SMS reply is free text no rule reads), ``ambiguous`` (it could answer this
+    order or another open one) or ``None``. ``held``: the order was put
     on hold and no agent has decided since. ``agent_decided``: the current decision is an
     agent's. ``reply_channel`` (``whatsapp`` or ``sms``) is named in the reason. Pure: the
     whole policy, unit-tested.
@@ -107,6 +110,13 @@ def next_decision(
         proposed = (
             "review",
             "the customer replied to the confirmation in words no rule reads (sms)",
+            "customer_reply",
+        )
+    elif customer_reply == "ambiguous" and not agent_decided:
+        proposed = (
+            "review",
+            "the customer's SMS reply could answer another open order too: "
+            "a person asks which (sms)",
             "customer_reply",
         )
     elif band in BAND_DECISIONS:
@@ -147,7 +157,9 @@ def _latest(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, str, bool, 
 
 
 def _sms_reply_subquery(conn: duckdb.DuckDBPyConnection) -> str:
-    """Per order: ``sms_cancel`` (any NON) and ``sms_latest`` (the latest reply's intent)."""
+    """Per order: ``sms_cancel`` (any NON answering it) and ``sms_latest`` (the latest
+    reply's intent; ``ambiguous`` when that reply could answer another open order too —
+    a NON among them cancels nothing)."""
     sms = mart(SMS_REPLIES_MODEL)
     if not relation_exists(conn, sms):
         return (
@@ -155,10 +167,18 @@ def _sms_reply_subquery(conn: duckdb.DuckDBPyConnection) -> str:
             "null::varchar as sms_latest where false)"
         )
     return f"""
-        (select order_ref, bool_or(reply_intent = 'cancel') as sms_cancel,
+        (with answers as (
+            select order_ref, reply_intent, received_at from {sms} where order_ref is not null
+            union all
+            select unnest(string_split(candidate_order_refs, ',')), 'ambiguous', received_at
+            from {sms}
+            where attributed_by = 'ambiguous' and reply_intent in ('confirm', 'cancel', 'other')
+         )
+         select order_ref, bool_or(reply_intent = 'cancel') as sms_cancel,
             arg_max(reply_intent, received_at)
-                filter (where reply_intent in ('confirm', 'cancel', 'other')) as sms_latest
-         from {sms} where order_ref is not null group by order_ref)
+                filter (where reply_intent in ('confirm', 'cancel', 'other', 'ambiguous'))
+                as sms_latest
+         from answers group by order_ref)
     """
 
 
@@ -197,7 +217,7 @@ def propose_decisions(conn: duckdb.DuckDBPyConnection) -> list[ProposedDecision]
         select s.order_ref, o.platform, s.band, s.score, s.model_version, s.scored_at,
             case
                 when r.reply = 'cancel' or coalesce(t.sms_cancel, false) then 'cancel'
-                when t.sms_latest = 'other' then 'other'
+                when t.sms_latest in ('other', 'ambiguous') then t.sms_latest
             end as reply,
             case when r.reply = 'cancel' then 'whatsapp' else 'sms' end as reply_channel,
             k.recommended_carrier, k.carrier_reason

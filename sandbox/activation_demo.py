@@ -6,7 +6,10 @@ buttons; SMS answers to the fallback, in the words customers use), points the
 activation resources at the servers and materializes the ``activations`` group three
 times:
 
-1. send: campaigns, order confirmations, delivery codes, storefront decisions;
+1. send: campaigns, order confirmations, delivery codes, storefront decisions; a few
+   open orders handed to the Yalidine and EcoTrack contract servers, Yalidine's
+   webhooks landing its parcels' scans through the signed receiver
+   (``sandbox.carrier_webhooks_demo``);
 2. follow up: the webhooks and SMS events the servers emitted are ingested, the
    replies settle the outbox, the SMS fallback goes to whoever did not answer (its
    delay set to 0 for the demo), a CANCEL reply becomes a cancel decision;
@@ -35,6 +38,7 @@ from activations.warehouse_tables import CAMPAIGN_RUNS, OUTBOX, ensure_activatio
 from common.settings import Settings
 from common.warehouse import connect
 from sandbox.carrier_demo import carrier_demo, carrier_lines, hand_over, pull_and_instruct_keys
+from sandbox.carrier_webhooks_demo import webhook_lines, yalidine_webhooks
 from sandbox.contract_servers import ScriptedReply
 from sandbox.demo_servers import demo_servers, simulated_now
 
@@ -152,7 +156,11 @@ def run_activation_demo(settings: Settings, instance: dg.DagsterInstance | None 
 
         run_instance = instance or stack.enter_context(dagster_instance())
         print("  pass 1: send; hand a few open orders to the two carrier APIs", flush=True)
-        hand_over(carriers, settings.warehouse_path)
+        # Yalidine pushes every parcel it creates and every scan to the signed receiver,
+        # which lands the status events in tracking/yalidine/webhooks/ before pass 2
+        # ingests them (beside the same scans pulled: staging keeps one row per event).
+        with yalidine_webhooks(carriers.yalidine, settings.landing_dir) as hooks:
+            hand_over(carriers, settings.warehouse_path)
         first = _materialize(run_instance, [], {})
         servers.flush()
         print(
@@ -169,6 +177,7 @@ def run_activation_demo(settings: Settings, instance: dg.DagsterInstance | None 
         duplicates = servers.whatsapp.duplicates.duplicates() + servers.sms.duplicates.duplicates()
     print_activation_summary(settings.warehouse_path)
     print("\n".join(carrier_lines(settings.warehouse_path)))
+    print("\n".join(webhook_lines(hooks)))
     print(f"  messages the servers received twice: {len(duplicates)}")
     return first and second and third and not duplicates
 

@@ -290,12 +290,17 @@ def carrier_lines(warehouse: Path, store: InstructionStore | None = None) -> lis
         )
     with connect(warehouse, read_only=True) as conn:
         if table_exists(conn, "raw", "carrier_tracking_events"):
+            # The receiver lands Yalidine's pushed events in tracking/<carrier>/webhooks/.
             rows = conn.execute(
-                "select json_extract_string(payload, '$.carrier') as carrier, count(*) "
+                "select json_extract_string(payload, '$.carrier') as carrier, "
+                "source_file like '%/webhooks/%' as pushed, count(*) "
                 "from raw.carrier_tracking_events "
-                "where json_extract_string(payload, '$.carrier') in (?, ?) group by 1 order by 1",
+                "where json_extract_string(payload, '$.carrier') in (?, ?) "
+                "group by 1, 2 order by 1, 2",
                 [a.carrier for a in DEMO_ACCOUNTS],
             ).fetchall()
-            pulled = ", ".join(f"{c} {n}" for c, n in rows) or "none"
+            pulled = ", ".join(f"{c} {n}" for c, p, n in rows if not p) or "none"
+            pushed = ", ".join(f"{c} {n}" for c, p, n in rows if p) or "none"
             lines.append(f"    tracking events pulled through the APIs, in raw: {pulled}")
+            lines.append(f"    tracking events pushed by webhooks, in raw: {pushed}")
     return lines

@@ -1,7 +1,6 @@
 """Yalidine's webhooks for a demo: the signed receiver on loopback, the contract server subscribed.
 
-Not wired into ``make demo`` (the integrator decides); a demo step would wrap its
-Yalidine work in it::
+``make demo`` (``sandbox.activation_demo``, pass 1) wraps its Yalidine work in it::
 
     with carrier_demo(data_dir, now) as demo, yalidine_webhooks(demo.yalidine, landing) as hooks:
         hand_over(demo, warehouse, store)   # parcels created, then scanned
@@ -16,6 +15,7 @@ event of the two paths. On exit the sender drains and the receiver closes its fi
 
 from __future__ import annotations
 
+import json
 import secrets
 import socket
 import threading
@@ -26,8 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
+from starlette.applications import Starlette
 
 from connectors.webhooks import Settings, create_app
+from connectors.webhooks.metrics import ReceiverMetrics
 from sandbox.contract_servers.yalidine import YalidineContractServer
 from sandbox.contract_servers.yalidine_webhooks import YalidineWebhookSender
 
@@ -40,16 +42,18 @@ class WebhookDemo:
     receiver_url: str
     sender: YalidineWebhookSender
     landing: Path
+    metrics: ReceiverMetrics  # the receiver's own counters (what it landed, what it dropped)
 
 
 @contextmanager
-def receiver_on_loopback(settings: Settings) -> Iterator[str]:
-    """The product's receiver under uvicorn on 127.0.0.1 in a thread; yields its URL."""
+def receiver_on_loopback(settings: Settings, app: Starlette | None = None) -> Iterator[str]:
+    """The product's receiver (``app``, else one made from ``settings``) under uvicorn on
+    127.0.0.1 in a thread; yields its URL."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     config = uvicorn.Config(
-        create_app(settings), log_level="warning", access_log=False, lifespan="on"
+        app or create_app(settings), log_level="warning", access_log=False, lifespan="on"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -75,7 +79,8 @@ def yalidine_webhooks(
     """Receiver up, ``server`` subscribed to it (crc_token check), both torn down on exit."""
     secret = secrets.token_urlsafe(32)
     settings = Settings(landing_dir=landing, yalidine_webhook_secrets={"yalidine": secret})
-    with receiver_on_loopback(settings) as url:
+    app = create_app(settings)
+    with receiver_on_loopback(settings, app) as url:
         sender = YalidineWebhookSender(
             f"{url}/webhooks/carriers/yalidine/events",
             secret,
@@ -84,22 +89,53 @@ def yalidine_webhooks(
         )
         server.subscribe_webhook(sender)
         try:
-            yield WebhookDemo(url, sender, landing)
+            yield WebhookDemo(url, sender, landing, app.state.receiver.metrics)
         finally:
             server.unsubscribe_webhook(drain_s=30)
 
 
+def _events_in(body: bytes) -> int:
+    events = json.loads(body).get("events")
+    return len(events) if isinstance(events, list) else 0
+
+
+def webhook_counts(demo: WebhookDemo) -> dict[str, int]:
+    """This run's figures: events the receiver accepted (duplicates included), status
+    events it landed in ``tracking/`` (at once or after a hold), events it recognised as
+    already landed and dropped, events still held, parcel events kept aside."""
+    accepted = [a for a in demo.sender.attempts if a.status == 200]
+    events = {
+        outcome: count
+        for (name, source, outcome), count in demo.metrics.counters.items()
+        if name == "events" and source == "carrier_events/yalidine"
+    }
+    landed_after_hold = events.get("landed_after_hold", 0)
+    return {
+        "deliveries": len(accepted),
+        "received": sum(_events_in(a.body) for a in accepted),
+        "landed": events.get("landed", 0) + events.get("invalid", 0) + landed_after_hold,
+        "duplicates_dropped": events.get("duplicate", 0),
+        "held": events.get("held", 0) - landed_after_hold,
+        "kept": sum(n for outcome, n in events.items() if outcome.startswith("kept_")),
+        "retried": sum(a.number > 1 for a in demo.sender.attempts),
+        "sent_twice": sum(a.duplicate for a in demo.sender.attempts),
+    }
+
+
 def webhook_lines(demo: WebhookDemo) -> list[str]:
-    """The summary a demo prints: deliveries, retries, duplicates, status lines landed."""
-    attempts = demo.sender.attempts
-    landed = sum(
+    """The summary a demo prints: deliveries, events received / landed / dropped as
+    duplicates, and the status lines the landing folder holds from every run."""
+    counts = webhook_counts(demo)
+    in_folder = sum(
         path.read_bytes().count(b"\n")
         for path in (demo.landing / "tracking" / "yalidine" / "webhooks").glob("*.jsonl")
     )
     return [
         "  Yalidine webhooks (contract server → signed receiver):",
-        f"    deliveries accepted {sum(a.status == 200 for a in attempts)}, "
-        f"retried {sum(a.number > 1 for a in attempts)}, "
-        f"sent twice on purpose {sum(a.duplicate for a in attempts)}; "
-        f"status events landed in tracking/yalidine/webhooks/: {landed}",
+        f"    deliveries accepted {counts['deliveries']}, retried {counts['retried']}, "
+        f"sent twice on purpose {counts['sent_twice']}",
+        f"    events received {counts['received']}: status events landed {counts['landed']}, "
+        f"parcel events kept {counts['kept']}, duplicates dropped "
+        f"{counts['duplicates_dropped']}, held (order unknown) {counts['held']}",
+        f"    status events in tracking/yalidine/webhooks/ (every run): {in_folder}",
     ]

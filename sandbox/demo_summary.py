@@ -270,6 +270,13 @@ def _reply_channels(conn) -> None:
         ).fetchall()
         _table("SMS replies by interpretation", ["reply", "replies", "tied to an order"],
                rows, [28, 10, 18])  # fmt: skip
+        (ambiguous,) = conn.execute(
+            f"select count(*) from {sms} where attributed_by = 'ambiguous'"
+        ).fetchone()
+        print(
+            f"  replies that could answer two or more open orders (tied to none; each "
+            f"order to the agent queue): {ambiguous}"
+        )
         if table_exists(conn, "activations", "storefront_decisions"):
             moved = conn.execute(
                 """

@@ -12,7 +12,12 @@ Every POST goes through the same steps, in this order:
 Duplicate deliveries are accepted and landed again (the warehouse dedups);
 they are only counted in ``/metrics``. Yalidine / Guepex events are the exception:
 each carries an ``event_id``, and one already landed is acknowledged, not landed
-again (``carrier_events_post``).
+again (``carrier_events_post``); so are Brevo's email events, by the key of their
+message, event and time (``brevo_events_post``).
+
+Brevo signs nothing: its endpoint checks the ``Authorization`` header (bearer token or
+basic auth, as the webhook was created) in step 3, and answers a failed write with 429,
+the only refusal Brevo retries (it discards an event answered 5xx).
 """
 
 from __future__ import annotations
@@ -34,7 +39,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from connectors.webhooks.brevo import check_authorization, parse_events
 from connectors.webhooks.carrier_events import CarrierEvents
+from connectors.webhooks.email_events import SOURCE as BREVO_SOURCE
+from connectors.webhooks.email_events import EmailEvents
 from connectors.webhooks.files import LandingLock, recover_open_files
 from connectors.webhooks.metrics import ReceiverMetrics
 from connectors.webhooks.payloads import (
@@ -57,11 +65,19 @@ access_logger = logging.getLogger("cod360.webhooks.access")
 class Rejected(Exception):
     """A request the receiver refuses; ``body`` is returned as JSON."""
 
-    def __init__(self, status: int, body: dict[str, Any], *, close: bool = False):
+    def __init__(
+        self,
+        status: int,
+        body: dict[str, Any],
+        *,
+        close: bool = False,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(body.get("error", ""))
         self.status = status
         self.body = body
         self.close = close
+        self.headers = headers or {}
 
 
 class Receiver:
@@ -73,6 +89,7 @@ class Receiver:
         self.metrics = ReceiverMetrics()
         self.tracking_index = TrackingIndex(settings.landing_dir)
         self.carrier_events = CarrierEvents(self.tracking_index, self.land, self.metrics)
+        self.email_events = EmailEvents(settings.landing_dir, self.land, self.metrics)
         self._settler: asyncio.Task[None] | None = None
         self._lock = LandingLock(settings.landing_dir)
         self._accepting = False
@@ -86,6 +103,9 @@ class Receiver:
             logger.warning(
                 "recovered %d landing file(s) left open by a previous run", len(recovered)
             )
+        if self.settings.brevo_enabled:
+            # the keys of the Brevo events landed before, so a retried one lands once
+            await self.email_events.load()
         if self.settings.yalidine_webhook_secrets:
             # order references, landed and held event ids, before the first event is accepted
             await self.tracking_index.refresh(force=True)
@@ -232,7 +252,7 @@ def _endpoint(source: str | Callable[[Request], str]) -> Callable[[Handler], Han
                 logger.info("rejected %s delivery: %s", label, exc)
                 response = JSONResponse(exc.as_json(), status_code=400)
             except Rejected as exc:
-                headers = {"connection": "close"} if exc.close else None
+                headers = {**exc.headers, **({"connection": "close"} if exc.close else {})}
                 response = JSONResponse(exc.body, status_code=exc.status, headers=headers)
             _receiver(request).metrics.count_request(label, response.status_code)
             return response
@@ -430,6 +450,43 @@ async def carrier_events_post(request: Request) -> Response:
     return JSONResponse(await receiver.carrier_events.accept(carrier, body, delivery))
 
 
+@_endpoint(BREVO_SOURCE)
+async def brevo_events_post(request: Request) -> Response:
+    """Brevo transactional email events: one object, or an array (a batched webhook).
+
+    Authenticated by ``Authorization`` (bearer token or basic auth, whichever is
+    configured; 401 and nothing written otherwise). The envelope's events land in
+    ``messages/email/webhooks/``, the others are kept in ``other/brevo_webhooks/<event>/``
+    and counted; an event landed before is acknowledged and not written again. A write
+    that failed is answered 429 with ``Retry-After``: Brevo retries a 429 (and a timeout)
+    but discards an event answered with any other error.
+    """
+    receiver = _receiver(request)
+    settings = receiver.settings
+    if not settings.brevo_enabled:
+        logger.warning("refused brevo delivery: no token or basic auth is configured")
+        raise Rejected(503, {"error": "brevo webhooks are not configured"})
+    body = await _read_body(request, settings.max_body_bytes)
+    ok, reason = check_authorization(
+        request.headers.get("authorization"),
+        token=settings.brevo_webhook_token,
+        basic=settings.brevo_webhook_basic_auth,
+    )
+    if not ok:
+        client = request.client.host if request.client else "?"
+        # Never the body, never the header value, never the secret.
+        logger.warning("rejected brevo delivery from %s: %s (%d bytes)", client, reason, len(body))
+        raise Rejected(401, {"error": "invalid credentials"})
+    events = parse_events(body)
+    try:
+        answer = await receiver.email_events.accept(events)
+    except Rejected as exc:
+        if exc.status != 503:
+            raise
+        raise Rejected(429, exc.body, headers={"retry-after": "60"}) from None
+    return JSONResponse(answer)
+
+
 # --- app ---------------------------------------------------------------------------------
 
 
@@ -494,6 +551,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/webhooks/carriers/{carrier}", carrier_post, methods=["POST"]),
             Route("/webhooks/carriers/{carrier}/events", carrier_events_handshake, methods=["GET"]),
             Route("/webhooks/carriers/{carrier}/events", carrier_events_post, methods=["POST"]),
+            Route("/webhooks/email/brevo/events", brevo_events_post, methods=["POST"]),
         ],
         lifespan=lifespan,
     )

@@ -25,6 +25,11 @@ class ReceiverMetrics:
         if events:
             self.counters["events", source, outcome] += events
 
+    def count_email_events(self, source: str, outcome: str, events: int = 1) -> None:
+        """Email provider webhook events by what became of them (landed, duplicate, kept_…)."""
+        if events:
+            self.counters["email_events", source, outcome] += events
+
     def count_landed(self, source: str, records: int, delivery_key: str) -> None:
         self.counters["records_landed", source, ""] += records
         key = (source, delivery_key)
@@ -53,6 +58,7 @@ class ReceiverMetrics:
             *family("cod360_webhook_records_landed_total", "records_landed"),
             *family("cod360_webhook_duplicate_deliveries_total", "duplicate_deliveries"),
             *family("cod360_webhook_carrier_events_total", "events", label="outcome"),
+            *family("cod360_webhook_email_events_total", "email_events", label="outcome"),
             "# TYPE cod360_webhook_files_closed_total counter",
             *(
                 f'cod360_webhook_files_closed_total{{folder="{folder}"}} {writer.files_closed}'

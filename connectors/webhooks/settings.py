@@ -38,6 +38,8 @@ ENVIRONMENT = {
     "COD360_LIGHTFUNNELS_WEBHOOK_SECRET": "LightFunnels app client secret: verifies lightfunnels-hmac",
     "COD360_CARRIER_SECRETS": "carrier=secret,carrier=secret: verifies X-Cod360-Signature",
     "COD360_YALIDINE_WEBHOOK_SECRETS": "yalidine=secret,guepex=secret: the webhook secret keys Yalidine / Guepex show; verifies X-YALIDINE-SIGNATURE",
+    "COD360_BREVO_WEBHOOK_TOKEN": "the bearer token set on the Brevo webhook (auth.type bearer): verifies Authorization: Bearer",
+    "COD360_BREVO_WEBHOOK_BASIC_AUTH": "user:password in the Brevo webhook URL (https://user:password@host/...): verifies Authorization: Basic",
     "COD360_WEBHOOK_MAX_BODY_BYTES": f"largest accepted body (default {DEFAULT_MAX_BODY_BYTES}); larger gets 413",
     "COD360_WEBHOOK_ROTATE_SECONDS": f"close a landing file this long after it opened (default {DEFAULT_ROTATE_SECONDS:g})",
     "COD360_WEBHOOK_ROTATE_BYTES": f"close a landing file once it reaches this size (default {DEFAULT_ROTATE_BYTES})",
@@ -64,6 +66,10 @@ class Settings:
     # Yalidine-platform webhooks (Yalidine, Guepex: one secret key per webhook), by the
     # envelope's carrier name: /webhooks/carriers/<carrier>/events.
     yalidine_webhook_secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # Brevo transactional webhooks (/webhooks/email/brevo/events): a bearer token and / or
+    # basic-auth ``user:password``, whichever the webhook was created with.
+    brevo_webhook_token: str | None = field(default=None, repr=False)
+    brevo_webhook_basic_auth: str | None = field(default=None, repr=False)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     rotate_seconds: float = DEFAULT_ROTATE_SECONDS
     rotate_bytes: int = DEFAULT_ROTATE_BYTES
@@ -93,6 +99,8 @@ class Settings:
                 env.get("COD360_YALIDINE_WEBHOOK_SECRETS", ""),
                 variable="COD360_YALIDINE_WEBHOOK_SECRETS",
             ),
+            brevo_webhook_token=secret("COD360_BREVO_WEBHOOK_TOKEN"),
+            brevo_webhook_basic_auth=_basic_auth(secret("COD360_BREVO_WEBHOOK_BASIC_AUTH")),
             max_body_bytes=_positive(
                 env, "COD360_WEBHOOK_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, int
             ),
@@ -120,7 +128,12 @@ class Settings:
             "lightfunnels": bool(self.lightfunnels_webhook_secret),
             **{f"carrier:{name}": True for name in sorted(self.carrier_secrets)},
             **{f"carrier_events:{name}": True for name in sorted(self.yalidine_webhook_secrets)},
+            "email_events:brevo": self.brevo_enabled,
         }
+
+    @property
+    def brevo_enabled(self) -> bool:
+        return bool(self.brevo_webhook_token or self.brevo_webhook_basic_auth)
 
 
 def parse_carrier_secrets(raw: str, *, variable: str = "COD360_CARRIER_SECRETS") -> dict[str, str]:
@@ -161,4 +174,14 @@ def _positive(env: Mapping[str, str], name: str, default, kind):
         raise SettingsError(f"{name}: {raw!r} is not a number") from None
     if value <= 0:
         raise SettingsError(f"{name}: must be greater than 0, got {raw!r}")
+    return value
+
+
+def _basic_auth(value: str | None) -> str | None:
+    """``user:password`` (the password may contain ``:``, the user may not)."""
+    if value is None:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise SettingsError("COD360_BREVO_WEBHOOK_BASIC_AUTH: must be user:password")
     return value

@@ -44,6 +44,8 @@ T0 = NOW.replace(tzinfo=None)
         ("hold", "other", "hold", False, "review"),
         ("confirm", "other", "confirm", True, None),  # an agent decided since: left alone
         ("confirm", "cancel", "review", True, "cancel"),  # NON wins, as CANCEL does
+        ("confirm", "ambiguous", "confirm", False, "review"),  # which order? a person asks
+        ("confirm", "ambiguous", "confirm", True, None),  # an agent decided since
     ],
 )
 def test_the_decision_policy_for_sms_replies(band, reply, current, agent, expected):
@@ -121,3 +123,53 @@ def test_an_sms_non_cancels_and_free_text_goes_to_the_agent_queue(tmp_path, star
     finally:
         registry.close()
     assert shopify.duplicates.duplicates() == []
+
+
+def test_a_reply_that_could_answer_two_open_orders_sends_both_to_the_agent_queue(tmp_path):
+    """The gateway names no order and the phone has two open: an OUI could be for either,
+    so neither is confirmed nor cancelled by it; each goes to the agent queue with the
+    reply and the other candidate shown, until an agent decides or a reply names one."""
+    both, alone = phone(21), phone(22)
+    with connect(tmp_path / "warehouse.duckdb") as conn:
+        create_tables(conn)
+        create_sms_replies(conn)
+        add_customers(conn, [both, alone])
+        for ref, who in (("shopify:401", both), ("shopify:402", both), ("shopify:403", alone)):
+            add_order(conn, ref, who)
+            _score(conn, ref, "confirm", 80)
+        record_decisions(conn, propose_decisions(conn), T0, "run-1")
+        later = T0 + timedelta(hours=2)
+        add_sms_reply(
+            conn, both, "NON", "cancel", None, at=later, candidates=("shopify:402", "shopify:401")
+        )
+        add_sms_reply(conn, alone, "wah", "confirm", "shopify:403", at=later)
+        record_decisions(conn, propose_decisions(conn), later, "run-2")
+        assert _current(conn) == {
+            "shopify:401": ("review", "customer_reply"),  # not cancelled: NON to which?
+            "shopify:402": ("review", "customer_reply"),
+            "shopify:403": ("confirm", "score"),
+        }
+        reasons = conn.execute(
+            "select distinct reason from activations.storefront_decisions where decision = 'review'"
+        ).fetchall()
+        assert reasons == [
+            (
+                "the customer's SMS reply could answer another open order too: a person asks which (sms)",
+            )
+        ]
+        assert refresh_agent_queue(conn, later) == 2
+        queued = conn.execute(
+            "select order_ref, customer_reply, contact_history from activations.agent_queue "
+            "order by order_ref"
+        ).fetchall()
+        assert [(ref, reply) for ref, reply, _ in queued] == [
+            ("shopify:401", "ambiguous"),
+            ("shopify:402", "ambiguous"),
+        ]
+        for _, _, history in queued:
+            assert 'sms reply "NON" (ambiguous: cancel; could answer shopify:401,shopify:402)' in (
+                history
+            )
+        # The agent settles one; the other waits for its own answer.
+        record_agent_decision(conn, "shopify:401", "cancel", "amina", later)
+        assert propose_decisions(conn) == []

@@ -144,16 +144,21 @@ def create_sms_replies(conn) -> str:
         create table if not exists {relation} (
             sms_event_id varchar, provider varchar, message_id varchar, customer_phone varchar,
             received_at timestamp, body varchar, reply_intent varchar, order_ref varchar,
-            attributed_by varchar, open_orders_at_reply bigint)
+            attributed_by varchar, open_orders_at_reply bigint, candidate_order_refs varchar)
         """
     )
     return str(relation)
 
 
-def add_sms_reply(conn, who: str, body: str, intent: str, order_ref: str | None, at=None) -> None:
+def add_sms_reply(
+    conn, who: str, body: str, intent: str, order_ref: str | None, at=None, candidates=()
+) -> None:
+    """One reply; ``candidates`` (two or more open orders, none named) makes it ambiguous."""
     at = at or NOW.replace(tzinfo=None)
+    attributed = "ambiguous" if candidates else "texted_about" if order_ref else None
     conn.execute(
-        f"insert into {mart(SMS_REPLIES_MODEL)} values (?, 'infobip', ?, ?, ?, ?, ?, ?, ?, 1)",
-        [f"sms-{who}-{body}-{at.isoformat()}", f"SM-{who}", who, at, body, intent, order_ref,
-         "texted_about" if order_ref else None],
+        f"insert into {mart(SMS_REPLIES_MODEL)} values (?, 'infobip', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [f"sms-{who}-{body}-{at.isoformat()}", f"SM-{who}", who, at, body, intent,
+         None if candidates else order_ref, attributed, len(candidates) or 1,
+         ",".join(sorted(candidates)) or None],
     )  # fmt: skip

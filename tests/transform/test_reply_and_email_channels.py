@@ -111,6 +111,15 @@ def test_sms_oui_and_non_become_the_orders_confirmation_evidence(marts_warehouse
         attributed = conn.execute(
             "select reply_intent, count(*), count(order_ref) from marts.sms_replies group by 1"
         ).fetchall()
+        # A reply that could answer two open orders of the phone answers neither.
+        ambiguous = {
+            ref
+            for (refs,) in conn.execute(
+                "select candidate_order_refs from marts.sms_replies "
+                "where attributed_by = 'ambiguous'"
+            ).fetchall()
+            for ref in refs.split(",")
+        }
     by_sms = {
         ref: row["confirmation"] for ref, row in truth.items()
         if row["confirmation_channel"] == "sms" and ref in history
@@ -118,8 +127,13 @@ def test_sms_oui_and_non_become_the_orders_confirmation_evidence(marts_warehouse
     confirmed = [ref for ref, c in by_sms.items() if c == "confirmed"]
     cancelled = [ref for ref, c in by_sms.items() if c == "cancelled"]
     assert len(confirmed) > 20 and len(cancelled) > 3
-    assert sum(history[r][0] is not None for r in confirmed) >= 0.95 * len(confirmed)
-    assert sum(history[r][1] is not None for r in cancelled) >= 0.95 * len(cancelled)
+    # Each one carries its evidence, unless its phone had another order open when it
+    # answered (then a person asks which: the agent queue) — a minority.
+    confirmed_alone = [r for r in confirmed if r not in ambiguous]
+    cancelled_alone = [r for r in cancelled if r not in ambiguous]
+    assert len(confirmed_alone) >= 0.8 * len(confirmed)
+    assert sum(history[r][0] is not None for r in confirmed_alone) >= 0.95 * len(confirmed_alone)
+    assert sum(history[r][1] is not None for r in cancelled_alone) >= 0.95 * len(cancelled_alone)
     # An order decided on another channel has no SMS OUI of its own (a few customers
     # answer both: never more than a handful).
     others = [
@@ -161,3 +175,58 @@ def test_the_email_opened_signal_is_the_first_open_of_the_confirmation_email(mar
     assert mismatched == 0
     assert 0 < opened < orders  # a real signal: some orders, not all
     assert before_placement == 0
+
+
+def test_a_reply_two_open_orders_could_answer_is_ambiguous_not_a_guess(
+    marts_warehouse, tmp_path_factory
+):
+    """A phone with two orders open at once (the sample store's repeat and double orders)
+    answers OUI without the gateway naming an order: int_sms_replies gives it no order
+    (`ambiguous`) and lists both, where it used to pick the one last texted about; the
+    same reply naming one of them answers that one."""
+    copy = marts_warehouse.copy_to(tmp_path_factory.mktemp("ambiguous"))
+    with connect(copy.warehouse) as conn:
+        pair = conn.execute(
+            """
+            select a.customer_phone, a.order_ref, b.order_ref, b.placed_at
+            from intermediate.int_orders a
+            join intermediate.int_orders b
+                on a.customer_phone = b.customer_phone and a.placed_at < b.placed_at
+            where coalesce(a.resolved_at, b.placed_at) >= b.placed_at
+                and coalesce(b.resolved_at, b.placed_at) >= b.placed_at
+            order by b.placed_at, a.order_ref, b.order_ref
+            limit 1
+            """
+        ).fetchone()
+        assert pair is not None, "the sample store has no phone with two orders open at once"
+        customer_phone, first, second, at = pair
+        for n, named in enumerate((None, second)):
+            payload = {
+                "provider": "infobip", "message_id": f"AMBIGUOUS{n}", "direction": "inbound",
+                "phone": customer_phone.lstrip("+"), "status": "received",
+                "event_time": at.isoformat() + "+00:00", "body": "OUI",
+                **({"order_ref": named} if named else {}),
+            }  # fmt: skip
+            conn.execute(
+                "insert into raw.sms_events values (?, 'test.jsonl', ?, ?, 'sha', ?)",
+                [f"ambiguous-{n}", n + 1, json.dumps(payload), LOADED],
+            )
+    copy.dbt_ok("run", "-s", "base_sms__events", "--full-refresh")
+    with connect(copy.warehouse, read_only=True) as conn:
+        rows = conn.execute(
+            "select message_id, order_ref, attributed_by, open_orders_at_reply, "
+            "candidate_order_refs, reply_intent from marts.sms_replies "
+            "where message_id like 'AMBIGUOUS%' order by message_id"
+        ).fetchall()
+        counts = dict(
+            conn.execute(
+                "select attributed_by, count(*) from marts.sms_replies group by 1"
+            ).fetchall()
+        )
+    (_, ref0, by0, open0, candidates0, intent0), named_row = rows
+    assert (ref0, by0, intent0) == (None, "ambiguous", "confirm")
+    assert open0 >= 2 and {first, second} <= set(candidates0.split(","))
+    assert candidates0.split(",") == sorted(candidates0.split(","))
+    assert named_row[1:5] == (second, "named_by_gateway", 1, None)
+    # Across the store: no reply is attributed by a guess any more.
+    assert set(counts) <= {"named_by_gateway", "texted_about", "only_open_order", "ambiguous", None}

@@ -4,11 +4,13 @@
     The order it answers, of the orders of that phone open when the reply arrived
     (placed at or before it, not resolved before it):
       1. the order the gateway names (`order_ref` on the inbound event), if it was open;
-      2. else the one cod360 last texted about (outbound SMS carrying its order_ref)
-         before the reply;
-      3. else the latest placed.
-    `open_orders_at_reply` says how many orders were candidates: more than one is a
-    guess a person may want to check. -#}
+      2. else the phone's only open order (`attributed_by` `texted_about` when cod360
+         had texted about it before the reply, else `only_open_order`);
+      3. else none: with two or more open orders and no order named, an OUI or a NON
+         could mean either, so the reply answers no order (`attributed_by`
+         `ambiguous`) and `candidate_order_refs` lists them (sorted, comma-separated)
+         for the agent queue to ask. Never a guess from the last order texted about.
+    `open_orders_at_reply` says how many orders were candidates. -#}
 {{ config(materialized='table') }}
 
 with
@@ -69,7 +71,6 @@ candidates as (
     select
         inbound.sms_event_id,
         orders.order_ref,
-        orders.placed_at,
         max(texted_about.sent_at) as last_texted_at
     from inbound
     inner join orders
@@ -81,20 +82,19 @@ candidates as (
         on orders.order_ref = texted_about.order_ref
         and inbound.customer_phone = texted_about.customer_phone
         and inbound.received_at >= texted_about.sent_at
-    group by inbound.sms_event_id, orders.order_ref, orders.placed_at
+    group by inbound.sms_event_id, orders.order_ref
 ),
 
-ranked as (
+per_reply as (
     select
         sms_event_id,
-        order_ref,
-        last_texted_at,
-        row_number() over (
-            partition by sms_event_id
-            order by last_texted_at desc nulls last, placed_at desc, order_ref desc
-        ) as candidate_rank,
-        count(*) over (partition by sms_event_id) as open_orders_at_reply
+        count(*) as open_orders_at_reply,
+        -- the order, when it is the only candidate (a named order is the only one kept)
+        max(order_ref) as only_order_ref,
+        max(last_texted_at) as last_texted_at,
+        {{ sorted_listagg('order_ref', ',') }} as candidate_order_refs
     from candidates
+    group by sms_event_id
 ),
 
 final as (
@@ -106,18 +106,22 @@ final as (
         inbound.received_at,
         inbound.body,
         inbound.reply_intent,
-        ranked.order_ref,
         case
-            when ranked.order_ref is null then null
+            when per_reply.open_orders_at_reply = 1 then per_reply.only_order_ref
+        end as order_ref,
+        case
+            when per_reply.open_orders_at_reply is null then null
+            when per_reply.open_orders_at_reply > 1 then 'ambiguous'
             when inbound.named_order_ref is not null then 'named_by_gateway'
-            when ranked.last_texted_at is not null then 'texted_about'
-            else 'latest_open_order'
+            when per_reply.last_texted_at is not null then 'texted_about'
+            else 'only_open_order'
         end as attributed_by,
-        coalesce(ranked.open_orders_at_reply, 0) as open_orders_at_reply
+        coalesce(per_reply.open_orders_at_reply, 0) as open_orders_at_reply,
+        case
+            when per_reply.open_orders_at_reply > 1 then per_reply.candidate_order_refs
+        end as candidate_order_refs
     from inbound
-    left join ranked
-        on inbound.sms_event_id = ranked.sms_event_id
-        and ranked.candidate_rank = 1
+    left join per_reply on inbound.sms_event_id = per_reply.sms_event_id
 )
 
 select * from final

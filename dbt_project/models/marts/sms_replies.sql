@@ -17,7 +17,8 @@ final as (
         replies.reply_intent,
         replies.order_ref,
         replies.attributed_by,
-        replies.open_orders_at_reply
+        replies.open_orders_at_reply,
+        replies.candidate_order_refs
     from replies
 )
 
