@@ -21,6 +21,8 @@ ENDPOINTS = """endpoints:
   POST /webhooks/shopify                X-Shopify-Hmac-Sha256: <base64>     -> orders/shopify_webhooks/<shop>/<topic>/
   POST /webhooks/lightfunnels[/<type>]  lightfunnels-hmac: <base64>         -> orders/lightfunnels/
   POST /webhooks/carriers/<carrier>     X-Cod360-Signature: sha256=<hex>    -> tracking/<carrier>/
+  GET  /webhooks/carriers/<c>/events    Yalidine / Guepex ?subscribe&crc_token= handshake
+  POST /webhooks/carriers/<c>/events    X-YALIDINE-SIGNATURE: <hex>         -> tracking/<c>/webhooks/
 """
 
 

@@ -10,7 +10,9 @@ Every POST goes through the same steps, in this order:
    failed, so the sender retries.
 
 Duplicate deliveries are accepted and landed again (the warehouse dedups);
-they are only counted in ``/metrics``.
+they are only counted in ``/metrics``. Yalidine / Guepex events are the exception:
+each carries an ``event_id``, and one already landed is acknowledged, not landed
+again (``carrier_events_post``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from connectors.webhooks.carrier_events import CarrierEvents
 from connectors.webhooks.files import LandingLock, recover_open_files
 from connectors.webhooks.metrics import ReceiverMetrics
 from connectors.webhooks.payloads import (
@@ -42,8 +45,10 @@ from connectors.webhooks.payloads import (
     parse_json_object,
 )
 from connectors.webhooks.settings import Settings
-from connectors.webhooks.signatures import verify_base64, verify_hex
+from connectors.webhooks.signatures import verify_base64, verify_hex, verify_plain_hex
+from connectors.webhooks.tracking_index import TrackingIndex
 from connectors.webhooks.writer import LandingWriter, WriterClosed
+from connectors.webhooks.yalidine import SIGNATURE_HEADER, parse_delivery
 
 logger = logging.getLogger("cod360.webhooks")
 access_logger = logging.getLogger("cod360.webhooks.access")
@@ -66,6 +71,9 @@ class Receiver:
         self.settings = settings
         self.writers: dict[str, LandingWriter] = {}
         self.metrics = ReceiverMetrics()
+        self.tracking_index = TrackingIndex(settings.landing_dir)
+        self.carrier_events = CarrierEvents(self.tracking_index, self.land, self.metrics)
+        self._settler: asyncio.Task[None] | None = None
         self._lock = LandingLock(settings.landing_dir)
         self._accepting = False
 
@@ -77,6 +85,15 @@ class Receiver:
         if recovered:
             logger.warning(
                 "recovered %d landing file(s) left open by a previous run", len(recovered)
+            )
+        if self.settings.yalidine_webhook_secrets:
+            # order references, landed and held event ids, before the first event is accepted
+            await self.tracking_index.refresh(force=True)
+            self._accepting = True  # settle() lands through land()
+            with contextlib.suppress(Rejected):  # logged by land(); the loop tries again
+                await self.carrier_events.settle()
+            self._settler = asyncio.create_task(
+                self.carrier_events.settle_forever(), name="carrier-events-settle"
             )
         enabled = self.settings.enabled_endpoints()
         logger.info(
@@ -90,6 +107,10 @@ class Receiver:
 
     async def stop(self) -> None:
         self._accepting = False
+        if self._settler is not None:
+            self._settler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._settler
         results = await asyncio.gather(
             *(writer.close() for writer in self.writers.values()), return_exceptions=True
         )
@@ -356,6 +377,59 @@ async def carrier_post(request: Request) -> Response:
     return _accepted(len(lines))
 
 
+def _events_label(request: Request) -> str:
+    carrier = request.path_params.get("carrier", "").lower()
+    known = carrier in _receiver(request).settings.yalidine_webhook_secrets
+    return f"carrier_events/{carrier if known else '_unknown'}"
+
+
+def _events_secret(request: Request) -> tuple[str, str]:
+    carrier = request.path_params["carrier"].lower()
+    secret = _receiver(request).settings.yalidine_webhook_secrets.get(carrier)
+    if secret is None:
+        raise Rejected(404, {"error": "unknown carrier"})
+    return carrier, secret
+
+
+@_endpoint(_events_label)
+async def carrier_events_handshake(request: Request) -> Response:
+    """Yalidine's subscription check: ``?subscribe&crc_token=X`` → 200 ``{"crc_token": "X"}``."""
+    _events_secret(request)
+    params = request.query_params
+    token = params.get("crc_token")
+    if "subscribe" not in params or not token:
+        raise Rejected(400, {"error": "expected ?subscribe&crc_token=<token>"})
+    return JSONResponse({"crc_token": token})
+
+
+@_endpoint(_events_label)
+async def carrier_events_post(request: Request) -> Response:
+    """A Yalidine / Guepex webhook delivery (``{"type", "events": [...]}``).
+
+    ``parcel_status_updated`` events become carrier-envelope lines in
+    ``tracking/<carrier>/webhooks/``, their order reference resolved from the event
+    or from what the landing folder knows of the tracking number (held until it is
+    known); an event missing a field still lands without it, so ingestion
+    quarantines it naming that field. Other types are kept whole in
+    ``other/yalidine_webhooks/<carrier>/<type>/`` (parcel events teach the index
+    their order ids), counted, and acknowledged. An ``event_id`` already landed is
+    acknowledged without landing again; everything else answers 200 once fsynced.
+    """
+    receiver = _receiver(request)
+    carrier, secret = _events_secret(request)
+    source = f"carrier_events/{carrier}"
+    body = await _read_body(request, receiver.settings.max_body_bytes)
+    _check_signature(
+        verify_plain_hex(secret, body, request.headers.get(SIGNATURE_HEADER)),
+        request,
+        source,
+        SIGNATURE_HEADER,
+        body,
+    )
+    delivery = parse_delivery(body)
+    return JSONResponse(await receiver.carrier_events.accept(carrier, body, delivery))
+
+
 # --- app ---------------------------------------------------------------------------------
 
 
@@ -418,6 +492,8 @@ def create_app(settings: Settings) -> Starlette:
             Route("/webhooks/lightfunnels", lightfunnels_post, methods=["POST"]),
             Route("/webhooks/lightfunnels/{topic}", lightfunnels_post, methods=["POST"]),
             Route("/webhooks/carriers/{carrier}", carrier_post, methods=["POST"]),
+            Route("/webhooks/carriers/{carrier}/events", carrier_events_handshake, methods=["GET"]),
+            Route("/webhooks/carriers/{carrier}/events", carrier_events_post, methods=["POST"]),
         ],
         lifespan=lifespan,
     )

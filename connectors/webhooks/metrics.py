@@ -20,6 +20,11 @@ class ReceiverMetrics:
     def count_request(self, source: str, status: int) -> None:
         self.counters["requests", source, str(status)] += 1
 
+    def count_events(self, source: str, outcome: str, events: int = 1) -> None:
+        """Carrier webhook events by what became of them (landed, duplicate, unresolved, …)."""
+        if events:
+            self.counters["events", source, outcome] += events
+
     def count_landed(self, source: str, records: int, delivery_key: str) -> None:
         self.counters["records_landed", source, ""] += records
         key = (source, delivery_key)
@@ -35,18 +40,19 @@ class ReceiverMetrics:
         """The counters, and the files each writer closed, in the Prometheus text format."""
         counters = sorted(self.counters.items())
 
-        def family(metric: str, counter: str, *, with_status: bool = False) -> list[str]:
+        def family(metric: str, counter: str, *, label: str | None = None) -> list[str]:
             family_lines = [f"# TYPE {metric} counter"]
             for (name, source, status), count in counters:
                 if name == counter:
-                    labels = f'source="{source}"' + (f',status="{status}"' if with_status else "")
+                    labels = f'source="{source}"' + (f',{label}="{status}"' if label else "")
                     family_lines.append(f"{metric}{{{labels}}} {count}")
             return family_lines
 
         lines = [
-            *family("cod360_webhook_requests_total", "requests", with_status=True),
+            *family("cod360_webhook_requests_total", "requests", label="status"),
             *family("cod360_webhook_records_landed_total", "records_landed"),
             *family("cod360_webhook_duplicate_deliveries_total", "duplicate_deliveries"),
+            *family("cod360_webhook_carrier_events_total", "events", label="outcome"),
             "# TYPE cod360_webhook_files_closed_total counter",
             *(
                 f'cod360_webhook_files_closed_total{{folder="{folder}"}} {writer.files_closed}'

@@ -37,6 +37,7 @@ ENVIRONMENT = {
     "COD360_SHOPIFY_WEBHOOK_SECRET": "Shopify app client secret: verifies X-Shopify-Hmac-Sha256",
     "COD360_LIGHTFUNNELS_WEBHOOK_SECRET": "LightFunnels app client secret: verifies lightfunnels-hmac",
     "COD360_CARRIER_SECRETS": "carrier=secret,carrier=secret: verifies X-Cod360-Signature",
+    "COD360_YALIDINE_WEBHOOK_SECRETS": "yalidine=secret,guepex=secret: the webhook secret keys Yalidine / Guepex show; verifies X-YALIDINE-SIGNATURE",
     "COD360_WEBHOOK_MAX_BODY_BYTES": f"largest accepted body (default {DEFAULT_MAX_BODY_BYTES}); larger gets 413",
     "COD360_WEBHOOK_ROTATE_SECONDS": f"close a landing file this long after it opened (default {DEFAULT_ROTATE_SECONDS:g})",
     "COD360_WEBHOOK_ROTATE_BYTES": f"close a landing file once it reaches this size (default {DEFAULT_ROTATE_BYTES})",
@@ -60,6 +61,9 @@ class Settings:
     shopify_webhook_secret: str | None = field(default=None, repr=False)
     lightfunnels_webhook_secret: str | None = field(default=None, repr=False)
     carrier_secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # Yalidine-platform webhooks (Yalidine, Guepex: one secret key per webhook), by the
+    # envelope's carrier name: /webhooks/carriers/<carrier>/events.
+    yalidine_webhook_secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     rotate_seconds: float = DEFAULT_ROTATE_SECONDS
     rotate_bytes: int = DEFAULT_ROTATE_BYTES
@@ -85,6 +89,10 @@ class Settings:
             shopify_webhook_secret=secret("COD360_SHOPIFY_WEBHOOK_SECRET"),
             lightfunnels_webhook_secret=secret("COD360_LIGHTFUNNELS_WEBHOOK_SECRET"),
             carrier_secrets=parse_carrier_secrets(env.get("COD360_CARRIER_SECRETS", "")),
+            yalidine_webhook_secrets=parse_carrier_secrets(
+                env.get("COD360_YALIDINE_WEBHOOK_SECRETS", ""),
+                variable="COD360_YALIDINE_WEBHOOK_SECRETS",
+            ),
             max_body_bytes=_positive(
                 env, "COD360_WEBHOOK_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, int
             ),
@@ -111,10 +119,11 @@ class Settings:
             "shopify": bool(self.shopify_webhook_secret),
             "lightfunnels": bool(self.lightfunnels_webhook_secret),
             **{f"carrier:{name}": True for name in sorted(self.carrier_secrets)},
+            **{f"carrier_events:{name}": True for name in sorted(self.yalidine_webhook_secrets)},
         }
 
 
-def parse_carrier_secrets(raw: str) -> dict[str, str]:
+def parse_carrier_secrets(raw: str, *, variable: str = "COD360_CARRIER_SECRETS") -> dict[str, str]:
     """``"ameex=s1,ozon_express=s2"`` → ``{"ameex": "s1", "ozon_express": "s2"}``.
 
     Carrier names are lower-case ``[a-z0-9_]`` (they become folder names under
@@ -129,15 +138,15 @@ def parse_carrier_secrets(raw: str) -> dict[str, str]:
         name, secret = name.strip().lower(), secret.strip()
         if not sep or not secret:
             raise SettingsError(
-                f"COD360_CARRIER_SECRETS: entry {position} is not carrier=secret"
+                f"{variable}: entry {position} is not carrier=secret"
                 + (f" (carrier {name!r})" if CARRIER_NAME.match(name) else "")
             )
         if not CARRIER_NAME.match(name):
             raise SettingsError(
-                f"COD360_CARRIER_SECRETS: entry {position}: carrier name must match {CARRIER_NAME.pattern}"
+                f"{variable}: entry {position}: carrier name must match {CARRIER_NAME.pattern}"
             )
         if name in secrets:
-            raise SettingsError(f"COD360_CARRIER_SECRETS: carrier {name!r} is given twice")
+            raise SettingsError(f"{variable}: carrier {name!r} is given twice")
         secrets[name] = secret
     return secrets
 

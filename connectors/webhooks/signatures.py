@@ -6,6 +6,8 @@ Comparisons are constant-time (``hmac.compare_digest``).
 
 - WhatsApp (Meta) and carriers: ``sha256=<lowercase hex>`` of HMAC-SHA256(secret, body).
 - Shopify and LightFunnels: base64 of the 32-byte HMAC-SHA256(secret, body).
+- Yalidine / Guepex (``X-YALIDINE-SIGNATURE``): the bare hex of HMAC-SHA256(secret, body),
+  no ``sha256=`` prefix (PHP's ``hash_hmac('sha256', $body, $secret)`` in their docs).
 
 The ``sign_*`` functions exist for tests, benchmarks and carriers' integration
 guides; the receiver only verifies.
@@ -53,6 +55,22 @@ def verify_hex(secret: str | bytes, body: bytes, header: str | None) -> bool:
         return False
     try:
         provided = bytes.fromhex(header[len(HEX_PREFIX) :])
+    except ValueError:
+        return False
+    return hmac.compare_digest(hmac_sha256(secret, body), provided)
+
+
+def sign_plain_hex(secret: str | bytes, body: bytes) -> str:
+    """Bare lowercase hex: the ``X-YALIDINE-SIGNATURE`` value."""
+    return hmac_sha256(secret, body).hex()
+
+
+def verify_plain_hex(secret: str | bytes, body: bytes, header: str | None) -> bool:
+    """Whether ``header`` is the bare hex HMAC of ``body`` (case-insensitive, no prefix)."""
+    if not secret or not header:
+        return False
+    try:
+        provided = bytes.fromhex(header.strip())
     except ValueError:
         return False
     return hmac.compare_digest(hmac_sha256(secret, body), provided)

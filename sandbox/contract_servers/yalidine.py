@@ -11,6 +11,15 @@ answer, 429 when a window is used up. The error body ``{"error": {"code",
 "message"}}`` and the history filters (``date_status=<from>,<to>``,
 ``order_by``, ``asc``) are assumptions shared with the client (see
 ``connectors/carriers/yalidine.py``).
+
+Webhooks: :meth:`YalidineContractServer.subscribe_webhook` attaches a
+:class:`~sandbox.contract_servers.yalidine_webhooks.YalidineWebhookSender` (checked with
+the ``crc_token`` handshake first); every parcel created (``parcel_created``, with the
+parcel's fields), status added (``parcel_status_updated``: ``tracking``, ``status``,
+``reason``; ``occurred_at`` is the status's ``date_status``) and payment status set
+(``parcel_payment_updated``) is then signed and POSTed to it, with Yalidine's retries
+and occasional duplicates. ``POST /_admin/webhook`` does the same for a server run
+from the command line.
 """
 
 from __future__ import annotations
@@ -26,7 +35,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.contract_servers.common import ContractServer, Fault
+from sandbox.contract_servers.common import ContractServer, Fault, parse_body
+from sandbox.contract_servers.yalidine_webhooks import YalidineWebhookSender
 
 WINDOWS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
 DEFAULT_QUOTAS = {"second": 5, "minute": 50, "hour": 1000, "day": 10000}
@@ -76,6 +86,29 @@ class YalidineContractServer(ContractServer):
         self.parcels: dict[str, dict[str, Any]] = {}  # tracking -> parcel
         self.histories: list[dict[str, Any]] = []
         self._next = 1
+        self.webhook: YalidineWebhookSender | None = None
+
+    # -- webhooks -----------------------------------------------------------------------
+
+    def subscribe_webhook(self, sender: YalidineWebhookSender) -> YalidineWebhookSender:
+        """Validate ``sender``'s URL (crc_token), start it, and send it every event from now
+        on; raises if the URL fails the check (Yalidine then creates no webhook)."""
+        if not sender.validate():
+            sender.stop()
+            raise RuntimeError(f"the webhook URL {sender.url} failed the crc_token check")
+        self.webhook = sender.start()
+        return sender
+
+    def unsubscribe_webhook(self, *, drain_s: float = 30.0) -> None:
+        """Deliver what is queued (up to ``drain_s``), then stop the sender."""
+        sender, self.webhook = self.webhook, None
+        if sender is not None:
+            sender.wait_idle(drain_s)
+            sender.stop()
+
+    def _notify(self, kind: str, events: list[dict[str, Any]]) -> None:
+        if self.webhook is not None and events:
+            self.webhook.send(kind, events)
 
     # -- seeding ------------------------------------------------------------------------
 
@@ -84,12 +117,38 @@ class YalidineContractServer(ContractServer):
             tracking = tracking or f"yal-{self._next:06d}"
             self._next += 1
             self.parcels[tracking] = {"tracking": tracking, "order_id": order_id, **fields}
+            if self.webhook is not None:
+                self._notify("parcel_created", [self.webhook.event(dict(self.parcels[tracking]))])
             return tracking
+
+    def set_payment_status(self, tracking: str, status: str, payment_id: str | None = None) -> None:
+        """A parcel's ``payment_status`` (``not-ready``, ``ready``, ``receivable``, ``payed``)."""
+        with self.lock:
+            self.parcels[tracking]["payment_status"] = status
+            if self.webhook is not None:
+                data = {"tracking": tracking, "status": status, "payment_id": payment_id}
+                self._notify("parcel_payment_updated", [self.webhook.event(data)])
 
     def add_history(self, events: Iterable[dict[str, Any]]) -> None:
         """Status changes ``{tracking, status, date_status, reason, center_name, wilaya_name}``."""
         with self.lock:
-            self.histories.extend(dict(e) for e in events)
+            added = [dict(e) for e in events]
+            self.histories.extend(added)
+            if self.webhook is not None:
+                self._notify(
+                    "parcel_status_updated",
+                    [
+                        self.webhook.event(
+                            {
+                                "tracking": e.get("tracking"),
+                                "status": e.get("status"),
+                                "reason": e.get("reason") or None,
+                            },
+                            occurred_at=e.get("date_status"),
+                        )
+                        for e in added
+                    ],
+                )
 
     # -- pipeline hooks -----------------------------------------------------------------
 
@@ -140,6 +199,28 @@ class YalidineContractServer(ContractServer):
             return response
 
         return run
+
+    def admin_routes(self) -> list[Route]:
+        async def webhook(request: Request) -> Response:
+            """``{"url", "secret", "events"?, "duplicate_probability"?, "retry_delays_s"?}``."""
+            config = parse_body(await request.body())
+            if not isinstance(config, dict) or not config.get("url") or not config.get("secret"):
+                return yalidine_error(400, "url and secret are required")
+            options = {
+                k: config[k]
+                for k in ("events", "duplicate_probability", "retry_delays_s")
+                if k in config
+            }
+            self.unsubscribe_webhook(drain_s=0)
+            try:
+                self.subscribe_webhook(
+                    YalidineWebhookSender(config["url"], config["secret"], **options)
+                )
+            except (RuntimeError, ValueError) as exc:
+                return yalidine_error(400, str(exc))
+            return JSONResponse({"active": True, "url": config["url"]})
+
+        return [Route("/_admin/webhook", webhook, methods=["POST"])]
 
     def vendor_routes(self) -> list[Route]:
         return [

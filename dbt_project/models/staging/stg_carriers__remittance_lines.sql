@@ -4,7 +4,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'carrier_remittances') }}
+    {{ new_raw_rows(source('raw', 'carrier_remittances')) }}
 ),
 
 parsed as (
@@ -51,4 +51,4 @@ final as (
     ) }}
 )
 
-select * from final
+{{ not_yet_staged('final', ['remittance_line_id']) }}

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'carrier_tracking_events') }}
+    {{ new_raw_rows(source('raw', 'carrier_tracking_events')) }}
 ),
 
 parsed as (
@@ -46,4 +46,4 @@ final as (
     ) }}
 )
 
-select * from final
+{{ not_yet_staged('final', ['carrier', 'tracking_number', 'raw_status_key', 'event_at']) }}

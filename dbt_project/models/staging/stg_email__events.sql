@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'email_events') }}
+    {{ new_raw_rows(source('raw', 'email_events')) }}
 ),
 
 final_candidates as (
@@ -43,4 +43,4 @@ final as (
     ) }}
 )
 
-select * from final
+{{ not_yet_staged('final', ['email_event_id']) }}

@@ -1,76 +1,33 @@
+{{ config(materialized='view') }}
+
+-- The typed snapshots (base_lightfunnels__orders, parsed once) with the one fact that
+-- spans an order's snapshots: its payment method. A view over a typed table, cheap to
+-- recompute, so a new snapshot can turn an earlier one's order prepaid.
+
 with
 
-source as (
-    select * from {{ source('raw', 'lightfunnels_orders') }}
+snapshots as (
+    select * from {{ ref('base_lightfunnels__orders') }}
 ),
 
-parsed as (
-    select
-        'lightfunnels:' || ({{ json_text('payload', '$._id') }}) as order_ref,
-        {{ json_text('payload', '$._id') }} as platform_order_id,
-        coalesce({{ json_text('payload', '$.name') }}, {{ json_text('payload', '$._id') }}) as order_number,
-        {{ naive_or_iso_to_utc(json_text('payload', '$.created_at')) }} as placed_at,
-        {{ naive_or_iso_to_utc(json_text('payload', '$.updated_at')) }} as updated_at,
-        nullif({{ json_text('payload', '$.cancelled_at') }}, '') as cancelled_at_raw,
-        lower(coalesce(nullif({{ json_text('payload', '$.financial_status') }}, ''), 'pending')) as financial_status,
-        lower(coalesce(nullif({{ json_text('payload', '$.fulfillment_status') }}, ''), 'unfulfilled'))
-            as fulfillment_status,
-        coalesce(
-            nullif({{ json_text('payload', '$.shipping_address.phone') }}, ''),
-            nullif({{ json_text('payload', '$.phone') }}, ''),
-            nullif({{ json_text('payload', '$.customer.phone') }}, '')
-        ) as phone_raw,
-        coalesce(
-            nullif({{ json_text('payload', '$.email') }}, ''),
-            nullif({{ json_text('payload', '$.customer.email') }}, '')
-        )
-            as email,
-        coalesce(
-            nullif(trim(
-                coalesce({{ json_text('payload', '$.shipping_address.first_name') }}, '') || ' '
-                || coalesce({{ json_text('payload', '$.shipping_address.last_name') }}, '')
-            ), ''),
-            nullif({{ json_text('payload', '$.customer.full_name') }}, '')
-        ) as customer_name,
-        nullif({{ json_text('payload', '$.shipping_address.city') }}, '') as city_raw,
-        nullif({{ json_text('payload', '$.shipping_address.line1') }}, '') as address,
-        cast({{ json_text('payload', '$.total') }} as decimal(12, 2)) as total_amount,
-        {{ json_text('payload', '$.currency') }} as currency,
-        coalesce({{ json_array_length('payload', '$.items') }}, 0) as item_count,
-        record_id,
-        source_file,
-        line_number,
-        loaded_at
-    from source
-),
-
-final_candidates as (
+final as (
     select
         order_ref,
         platform_order_id,
-        'lightfunnels' as platform,
+        platform,
         order_number,
         placed_at,
         updated_at,
-        -- `<financial_status>/<fulfillment_status>`, with `cancelled` in place of the
-        -- financial status once `cancelled_at` is set (`cancelled/fulfilled` = an RTO).
-        (
-            case when cancelled_at_raw is not null then 'cancelled' else financial_status end
-            || '/' || fulfillment_status
-        ) as raw_status,
-        -- LightFunnels' own cancellation time; no delivery time in the Order node.
-        cast(null as timestamp) as closed_at,
-        {{ naive_or_iso_to_utc('cancelled_at_raw') }} as cancelled_at,
-        cast(null as {{ dbt.type_string() }}) as cancel_reason,
+        raw_status,
+        closed_at,
+        cancelled_at,
+        cancel_reason,
         -- The pulled Order node carries no payment gateway. Assumption: an order paid
         -- while still unfulfilled (and not cancelled) in any of its snapshots was paid
         -- online (prepaid); every other order is cash on delivery, whose `paid` only
         -- comes once the carrier has collected the cash.
         case
-            when
-                bool_or(
-                    financial_status = 'paid' and fulfillment_status = 'unfulfilled' and cancelled_at_raw is null
-                ) over (partition by order_ref)
+            when max(case when paid_while_unfulfilled then 1 else 0 end) over (partition by order_ref) = 1
                 then 'prepaid'
             else 'cod'
         end as payment_method,
@@ -85,17 +42,9 @@ final_candidates as (
         record_id,
         source_file,
         line_number,
-        loaded_at
-    from parsed
-),
-
-final as (
-    {{ deduplicate_first(
-        'final_candidates',
-        partition_by='order_ref, updated_at',
-        order_by='loaded_at, source_file, line_number',
-        columns=['order_ref', 'platform_order_id', 'platform', 'order_number', 'placed_at', 'updated_at', 'raw_status', 'closed_at', 'cancelled_at', 'cancel_reason', 'payment_method', 'phone_raw', 'email', 'customer_name', 'city_raw', 'address', 'total_amount', 'currency', 'item_count', 'record_id', 'source_file', 'line_number', 'loaded_at']
-    ) }}
+        loaded_at,
+        staged_at
+    from snapshots
 )
 
 select * from final

@@ -3,7 +3,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'prestashop_orders') }}
+    {{ new_raw_rows(source('raw', 'prestashop_orders')) }}
 ),
 
 final_candidates as (
@@ -62,4 +62,4 @@ final as (
     ) }}
 )
 
-select * from final
+{{ not_yet_staged('final', ['order_ref', 'updated_at']) }}

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'shopify_orders') }}
+    {{ new_raw_rows(source('raw', 'shopify_orders')) }}
 ),
 
 parsed as (
@@ -127,4 +127,4 @@ final as (
     ) }}
 )
 
-select * from final
+{{ not_yet_staged('final', ['order_ref', 'updated_at']) }}

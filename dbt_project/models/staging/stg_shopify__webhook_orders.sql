@@ -5,7 +5,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'shopify_webhook_orders') }}
+    {{ new_raw_rows(source('raw', 'shopify_webhook_orders')) }}
 ),
 
 parsed as (
@@ -111,4 +111,4 @@ final as (
     where delivery_rank = 1
 )
 
-select * from final
+{{ not_yet_staged('final', ['platform_order_id', 'updated_at']) }}

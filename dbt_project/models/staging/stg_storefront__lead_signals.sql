@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'lead_signals') }}
+    {{ new_raw_rows(source('raw', 'lead_signals')) }}
 ),
 
 final_candidates as (
@@ -32,4 +32,4 @@ final as (
     ) }}
 )
 
-select * from final
+{{ not_yet_staged('final', ['session_id']) }}

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'tiktok_leads') }}
+    {{ new_raw_rows(source('raw', 'tiktok_leads')) }}
 ),
 
 answers as (
@@ -81,4 +81,4 @@ final as (
     ) }}
 )
 
-select * from final
+{{ not_yet_staged('final', ['order_ref']) }}

@@ -1,73 +1,42 @@
+{{ config(materialized='view') }}
+
+-- The typed inbound messages (base_whatsapp__inbound_messages, parsed once) with what the
+-- customer meant: a view, so an edit of the reply_vocabulary seed re-reads every reply at
+-- the next run.
+
 with
 
-source as (
-    select * from {{ source('raw', 'whatsapp_webhooks') }}
-),
-
 messages as (
-    select
-        source.record_id,
-        source.loaded_at,
-        source.source_file,
-        source.line_number,
-        messages.message
-    from source
-    {{ json_array_rows(
-        'source.payload', '$.entry[*].changes[*].value.messages', 'messages', 'message'
-    ) }}
-),
-
-parsed as (
-    select
-        {{ json_text('message', '$.id') }} as inbound_message_id,
-        {{ json_text('message', '$.from') }} as sender_wa_id,
-        {{ epoch_to_utc(json_text('message', '$.timestamp')) }} as received_at,
-        {{ json_text('message', '$.type') }} as message_type,
-        {{ json_text('message', '$.text.body') }} as text_body,
-        coalesce(
-            {{ json_text('message', '$.button.payload') }},
-            {{ json_text('message', '$.interactive.button_reply.id') }}
-        ) as button_payload,
-        coalesce(
-            {{ json_text('message', '$.button.text') }}, {{ json_text('message', '$.interactive.button_reply.title') }}
-        )
-            as button_text,
-        {{ json_text('message', '$.context.id') }} as replied_to_message_id,
-        record_id,
-        source_file,
-        line_number,
-        loaded_at
-    from messages
+    select * from {{ ref('base_whatsapp__inbound_messages') }}
 ),
 
 vocabulary as (
     select * from {{ ref('reply_vocabulary') }}
 ),
 
-final_candidates as (
+final as (
     select
-        parsed.*,
+        messages.inbound_message_id,
+        messages.sender_wa_id,
+        messages.received_at,
+        messages.message_type,
+        messages.text_body,
+        messages.button_payload,
+        messages.button_text,
+        messages.replied_to_message_id,
+        messages.record_id,
+        messages.source_file,
+        messages.line_number,
+        messages.loaded_at,
         -- What the customer meant, from a button payload or from the words every COD team
         -- sees (the one vocabulary of every channel: the reply_vocabulary seed).
-        coalesce(button_words.intent, text_words.intent, 'other') as reply_intent
-    from parsed
+        coalesce(button_words.intent, text_words.intent, 'other') as reply_intent,
+        messages.staged_at
+    from messages
     left join vocabulary as button_words
-        on {{ reply_key('parsed.button_payload') }} = button_words.reply_key
+        on {{ reply_key('messages.button_payload') }} = button_words.reply_key
     left join vocabulary as text_words
-        on {{ reply_key('parsed.text_body') }} = text_words.reply_key
-),
-
-final as (
-    {{ deduplicate_first(
-        'final_candidates',
-        partition_by='inbound_message_id',
-        order_by='loaded_at, source_file, line_number',
-        columns=[
-            'inbound_message_id', 'sender_wa_id', 'received_at', 'message_type', 'text_body', 'button_payload',
-            'button_text', 'replied_to_message_id', 'record_id', 'source_file', 'line_number', 'loaded_at',
-            'reply_intent'
-        ]
-    ) }}
+        on {{ reply_key('messages.text_body') }} = text_words.reply_key
 )
 
 select * from final

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'whatsapp_webhooks') }}
+    {{ new_raw_rows(source('raw', 'whatsapp_webhooks')) }}
 ),
 
 statuses as (
@@ -69,4 +69,4 @@ final as (
     ) }}
 )
 
-select * from final
+{{ not_yet_staged('final', ['message_id', 'status']) }}

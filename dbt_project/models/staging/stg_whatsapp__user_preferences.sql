@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'whatsapp_webhooks') }}
+    {{ new_raw_rows(source('raw', 'whatsapp_webhooks')) }}
 ),
 
 preferences as (
@@ -44,4 +44,4 @@ final as (
     ) }}
 )
 
-select * from final
+{{ not_yet_staged('final', ['preference_event_id']) }}

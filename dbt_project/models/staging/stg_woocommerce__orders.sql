@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'woocommerce_orders') }}
+    {{ new_raw_rows(source('raw', 'woocommerce_orders')) }}
 ),
 
 meta_entries as (
@@ -84,4 +84,4 @@ final as (
     ) }}
 )
 
-select * from final
+{{ not_yet_staged('final', ['order_ref', 'updated_at']) }}

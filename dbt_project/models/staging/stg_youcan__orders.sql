@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'youcan_orders') }}
+    {{ new_raw_rows(source('raw', 'youcan_orders')) }}
 ),
 
 final_candidates as (
@@ -56,4 +56,4 @@ final as (
     ) }}
 )
 
-select * from final
+{{ not_yet_staged('final', ['order_ref', 'updated_at']) }}

@@ -1,8 +1,9 @@
 """The dbt project as Dagster assets: staging, intermediate and marts, with dbt tests as checks.
 
 Two ``@dbt_assets`` over the same manifest, split by named selectors as in
-dagster-open-platform: the incremental models (daily histories that append one run
-date at a time) with the models built from them, and the rest. Both take
+dagster-open-platform: the daily histories (incremental models that replace one run
+date at a time, tagged ``daily_history``) with the models built from them, and the rest
+(staging is incremental too: it appends what is new, macros/incremental.sql). Both take
 :class:`DbtConfig`, so a full refresh of the histories is a Launchpad option, not a
 code change.
 """
@@ -26,8 +27,8 @@ from orchestration.dbt_project import cod360_dbt_project
 from orchestration.resources import WarehouseResource
 
 # The daily histories (customer_lifecycle_history, segment_*_history): incremental, so a
-# run rebuilds one run date; everything else is rebuilt whole on every run.
-INCREMENTAL_SELECTOR = "config.materialized:incremental"
+# run rebuilds one run date.
+INCREMENTAL_SELECTOR = "tag:daily_history"
 # The histories and what is built from them (segment_membership, *_changes, kpis). Split
 # on INCREMENTAL_SELECTOR alone, the two sets would depend on each other both ways and
 # Dagster would run the rest as several dbt invocations (the seeds alone first).
@@ -57,8 +58,9 @@ class DbtConfig(dg.Config):
 
     full_refresh: bool = Field(
         default=False,
-        description="Rebuild incremental models from scratch (dbt --full-refresh): the daily "
-        "histories lose the run dates the current data cannot reproduce.",
+        description="Rebuild incremental models from scratch (dbt --full-refresh): staging is "
+        "parsed again from raw, and the daily histories lose the run dates the current data "
+        "cannot reproduce.",
     )
 
 

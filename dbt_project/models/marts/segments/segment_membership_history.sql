@@ -6,6 +6,7 @@
 {{
     config(
         materialized='incremental',
+        tags=['daily_history'],
         incremental_strategy=history_incremental_strategy(),
         partition_by=history_partition_by('as_of_date'),
         unique_key='as_of_date',
