@@ -40,6 +40,15 @@ CONFIRMED_QUICKLY = "confirmed within 15 min"
 CONFIRMED_IN_WINDOW = "confirmed 15 min–2 h"
 CONFIRMED_LATE = "confirmed after 2 h"
 CANCELLED = "cancelled"
+# The customer's record before this order, read jointly (delivered and RTO together):
+# two deliveries and no RTO say more than "2 delivered" and "0 RTO" added up.
+FIRST_ORDER = "first order"
+NOTHING_ENDED = "repeat, nothing resolved yet"
+DELIVERED_ONCE = "1 delivered, no RTO"
+DELIVERED_2_3 = "2–3 delivered, no RTO"
+DELIVERED_4_PLUS = "4+ delivered, no RTO"
+MOSTLY_DELIVERED = "more delivered than RTO"
+MOSTLY_RTO = "as many RTO as delivered, or more"
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,7 @@ def evidence_as_of(
     def stamp_if_seen(column: str) -> pd.Series:
         return orders[column].where(seen(column))
 
+    frame["customer_record"] = _customer_record(orders)
     frame["time_on_page"] = _duration_bins(orders["time_on_page_s"], rules.time_on_page_edges_s)
     frame["form_completion"] = _duration_bins(
         orders["form_completion_s"], rules.form_completion_edges_s
@@ -212,6 +222,30 @@ def _count_bins(values: pd.Series, edges: tuple[float, ...], noun: str) -> pd.Se
     index = np.searchsorted(edges, values.fillna(0).to_numpy(dtype=float), side="right")
     state = np.where(values.isna(), NO_SIGNAL, labels[index])
     return pd.Series(state, index=values.index, dtype=object)
+
+
+def _customer_record(orders: pd.DataFrame) -> pd.Series:
+    delivered = orders["customer_past_delivered"].to_numpy()
+    rto = orders["customer_past_rto"].to_numpy()
+    first = (orders["customer_past_orders"] == 0).to_numpy()
+    conditions = [
+        first,
+        (delivered == 0) & (rto == 0),
+        rto >= np.maximum(delivered, 1),
+        rto > 0,
+        delivered >= 4,
+        delivered >= 2,
+    ]
+    choices = [
+        FIRST_ORDER,
+        NOTHING_ENDED,
+        MOSTLY_RTO,
+        MOSTLY_DELIVERED,
+        DELIVERED_4_PLUS,
+        DELIVERED_2_3,
+    ]
+    state = np.select(conditions, choices, default=DELIVERED_ONCE)
+    return pd.Series(state, index=orders.index, dtype=object)
 
 
 def _threshold_state(values: pd.Series, threshold: float, *, strict: bool) -> pd.Series:

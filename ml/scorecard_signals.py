@@ -149,28 +149,17 @@ LEARNED_SIGNALS: tuple[ScorecardSignal, ...] = (
     ),
     ScorecardSignal("lead_source", "where the lead came from", "category", neutral="storefront"),
     ScorecardSignal(
-        "is_first_order",
-        "first order or repeat customer",
-        "flag",
-        flag_labels=("first order", "repeat"),
-        expected_order=("repeat", "first order"),
-        neutral="first order",
-    ),
-    ScorecardSignal(
-        "customer_past_delivered",
-        "customer's earlier delivered orders",
-        "count",
-        count_edges=(0, 1, 2, 4),
-        expected_order=("4+", "2–3", "1", "0"),
-        neutral="0",
-    ),
-    ScorecardSignal(
-        "customer_past_rto",
-        "customer's earlier RTOs",
-        "count",
-        count_edges=(0, 1, 2),
-        expected_order=("0", "1", "2+"),
-        neutral="0",
+        "customer_record",
+        "customer's earlier orders: delivered and RTO together",
+        "category",
+        expected_order=(
+            ev.DELIVERED_4_PLUS,
+            ev.DELIVERED_2_3,
+            ev.DELIVERED_ONCE,
+            ev.MOSTLY_DELIVERED,
+            ev.MOSTLY_RTO,
+        ),
+        neutral=ev.FIRST_ORDER,
     ),
     ScorecardSignal(
         "customer_past_refusals",
@@ -179,6 +168,15 @@ LEARNED_SIGNALS: tuple[ScorecardSignal, ...] = (
         count_edges=(0, 1),
         expected_order=("0", "1+"),
         neutral="0",
+    ),
+    # The city itself, not only its running RTO rate: the rate prior cut in quartiles
+    # lumped the two far-south cities (the worst by far, 3 % of orders) with average ones.
+    # Free bins (no expected order): the points are what the cities did in training.
+    ScorecardSignal(
+        "city",
+        "delivery city",
+        "category",
+        neutral="Casablanca",
     ),
     ScorecardSignal(
         "city_rto_rate_prior",
