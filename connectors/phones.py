@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import phonenumbers
 
 from common.settings import load_settings
@@ -270,10 +271,26 @@ def refresh_phone_numbers(
         fresh = sorted(seen - known)
         records = [(raw, region, *normalise_phone(raw, region)) for raw in fresh]
         if records:
-            conn.executemany(
-                "insert into raw.phone_numbers values (?, ?, ?, ?, ?, current_timestamp)",
+            # One insert from a frame: executemany runs one statement per row (90 s of
+            # the 140 s of a first refresh at 100 000 orders).
+            frame = pd.DataFrame(
                 records,
-            )
+                columns=[
+                    "phone_raw",
+                    "default_region",
+                    "phone_e164",
+                    "phone_is_valid",
+                    "phone_region",
+                ],
+            ).astype("object")
+            conn.register("_new_phone_numbers", frame)
+            try:
+                conn.execute(
+                    "insert into raw.phone_numbers select phone_raw, default_region, phone_e164, "
+                    "phone_is_valid, phone_region, current_timestamp from _new_phone_numbers"
+                )
+            finally:
+                conn.unregister("_new_phone_numbers")
         if new_files:
             conn.executemany(
                 "insert into raw.phone_number_scans values (?, ?, ?, current_timestamp)",
