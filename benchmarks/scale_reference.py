@@ -148,6 +148,11 @@ class TableComparison:
         )
 
 
+# How far a keyed incremental model has read (macros/keyed_incremental.sql): run
+# bookkeeping, not what a row says; the reference has no such thing.
+BOOKKEEPING_COLUMNS = {"staged_at", "seeds_fingerprint"}
+
+
 def _columns(conn, catalog: str, schema: str, table: str) -> dict[str, str]:
     rows = conn.execute(
         "select column_name, data_type from information_schema.columns "
@@ -175,7 +180,11 @@ def compare(reference_warehouse: Path, dbt_warehouse: Path) -> list[TableCompari
         for table, relation, keys in COMPARED:
             dbt_schema, dbt_table = relation.split(".")
             ref_cols = _columns(conn, ref_catalog, REFERENCE_SCHEMA, table)
-            dbt_cols = _columns(conn, "dbt_side", dbt_schema, dbt_table)
+            dbt_cols = {
+                column: kind
+                for column, kind in _columns(conn, "dbt_side", dbt_schema, dbt_table).items()
+                if column not in BOOKKEEPING_COLUMNS
+            }
             shared = [c for c in dbt_cols if c in ref_cols]
             ref_rel, dbt_rel = f"{REFERENCE_SCHEMA}.{table}", f"dbt_side.{relation}"
             comparison = TableComparison(
