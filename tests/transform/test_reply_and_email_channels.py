@@ -211,7 +211,16 @@ def test_a_reply_two_open_orders_could_answer_is_ambiguous_not_a_guess(
                 "insert into raw.sms_events values (?, 'test.jsonl', ?, ?, 'sha', ?)",
                 [f"ambiguous-{n}", n + 1, json.dumps(payload), LOADED],
             )
-    copy.dbt_ok("run", "-s", "base_sms__events", "--full-refresh")
+    # Stage the replies (replayed from raw), then match them as a run does.
+    copy.dbt_ok(
+        "run",
+        "-s",
+        "base_sms__events",
+        "stg_sms__events",
+        "int_sms_replies",
+        "sms_replies",
+        "--full-refresh",
+    )
     with connect(copy.warehouse, read_only=True) as conn:
         rows = conn.execute(
             "select message_id, order_ref, attributed_by, open_orders_at_reply, "
