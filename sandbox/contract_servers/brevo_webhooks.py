@@ -26,20 +26,17 @@ the schedule (``retry_delays_s``); deliveries run on one background thread.
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import json
-import random
-import threading
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import httpx
+
+from sandbox.contract_servers.delivery_queue import DeliveryQueue, Due
 
 EVENT_TYPES = (
     "request",
@@ -78,16 +75,7 @@ class Attempt:
     outcome: Literal["delivered", "retry", "discarded"]
 
 
-@dataclass(order=True)
-class _Due:
-    at: float
-    seq: int
-    body: bytes = field(compare=False)
-    attempt: int = field(compare=False)
-    duplicate: bool = field(compare=False, default=False)
-
-
-class BrevoWebhookSender:
+class BrevoWebhookSender(DeliveryQueue):
     """One transactional webhook: URL, authentication, event types, batched or not."""
 
     def __init__(
@@ -121,21 +109,19 @@ class BrevoWebhookSender:
             parts = urlsplit(url)
             netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{parts.netloc}"
             self._post_url = urlunsplit(parts._replace(netloc=netloc))
+        super().__init__(
+            thread_name="brevo-webhooks",
+            http=httpx.Client(timeout=timeout_s, headers=headers),
+            duplicate_probability=duplicate_probability,
+            seed=seed,
+            timeout_s=timeout_s,
+        )
         self.events = tuple(events)
         self.batched = batched
         self.retry_delays_s = tuple(retry_delays_s)
-        self.duplicate_probability = duplicate_probability
         self.webhook_id = webhook_id
         self.attempts: list[Attempt] = []
-        self._random = random.Random(seed)
         self._batch: list[dict[str, Any]] = []
-        self._seq = itertools.count()
-        self._due: list[_Due] = []
-        self._in_flight = 0
-        self._cond = threading.Condition()
-        self._stop = False
-        self._thread: threading.Thread | None = None
-        self._http = httpx.Client(timeout=timeout_s, headers=headers)
 
     # --- events --------------------------------------------------------------------------
 
@@ -216,61 +202,12 @@ class BrevoWebhookSender:
 
     # --- the delivery thread -------------------------------------------------------------
 
-    def start(self) -> BrevoWebhookSender:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="brevo-webhooks", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stop = True
-            self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout=TIMEOUT_S + 5)
-            self._thread = None
-        self._http.close()
-
     def wait_idle(self, timeout_s: float = 30.0) -> bool:
         """Flush a batch, then block until nothing is queued or in flight."""
         self.flush()
-        deadline = time.monotonic() + timeout_s
-        with self._cond:
-            while self._due or self._in_flight:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(left)
-            return True
+        return super().wait_idle(timeout_s)
 
-    def _schedule(
-        self, body: bytes, *, attempt: int, delay: float, duplicate: bool = False
-    ) -> None:
-        with self._cond:
-            heapq.heappush(
-                self._due,
-                _Due(time.monotonic() + delay, next(self._seq), body, attempt, duplicate),
-            )
-            self._cond.notify_all()
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._stop and (not self._due or self._due[0].at > time.monotonic()):
-                    wait = self._due[0].at - time.monotonic() if self._due else None
-                    self._cond.wait(wait)
-                if self._stop:
-                    return
-                due = heapq.heappop(self._due)
-                self._in_flight += 1
-            try:
-                self._deliver(due)
-            finally:
-                with self._cond:
-                    self._in_flight -= 1
-                    self._cond.notify_all()
-
-    def _deliver(self, due: _Due) -> None:
+    def _deliver(self, due: Due) -> None:
         status: int | None = None
         error: str | None = None
         try:
@@ -286,8 +223,7 @@ class BrevoWebhookSender:
             outcome = "discarded"  # "4xx except 429, and any 5xx, stop all retry attempts"
         self.attempts.append(Attempt(due.body, due.attempt, status, error, due.duplicate, outcome))
         if outcome == "delivered":
-            if not due.duplicate and self._random.random() < self.duplicate_probability:
-                self._schedule(due.body, attempt=1, delay=0.0, duplicate=True)
+            self._maybe_deliver_again(due)
         elif outcome == "retry":
             self._schedule(
                 due.body,

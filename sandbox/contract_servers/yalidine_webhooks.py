@@ -20,21 +20,19 @@ due first, so the server's request handlers never wait on the receiver.
 from __future__ import annotations
 
 import hashlib
-import heapq
 import hmac
 import itertools
 import json
-import random
 import secrets
-import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
+
+from sandbox.contract_servers.delivery_queue import DeliveryQueue, Due
 
 # Delay before each attempt, from the previous one (Yalidine's docs: 7 attempts).
 RETRY_DELAYS_S = (0.0, 300.0, 900.0, 3600.0, 10800.0, 43200.0, 86400.0)
@@ -65,16 +63,7 @@ class Attempt:
     duplicate: bool  # a deliberate second delivery of a body already accepted
 
 
-@dataclass(order=True)
-class _Due:
-    at: float
-    seq: int
-    body: bytes = field(compare=False)
-    attempt: int = field(compare=False)
-    duplicate: bool = field(compare=False, default=False)
-
-
-class YalidineWebhookSender:
+class YalidineWebhookSender(DeliveryQueue):
     """One webhook subscription: a URL, a secret key, the event types it receives."""
 
     def __init__(
@@ -91,24 +80,21 @@ class YalidineWebhookSender:
         unknown = set(events) - set(EVENT_TYPES)
         if unknown:
             raise ValueError(f"unknown Yalidine event types: {sorted(unknown)}")
+        super().__init__(
+            thread_name="yalidine-webhooks",
+            http=httpx.Client(timeout=timeout_s),
+            duplicate_probability=duplicate_probability,
+            seed=seed,
+            timeout_s=timeout_s,
+        )
         self.url = url
         self._secret = secret.encode("utf-8")
         self.events = tuple(events)
         self.retry_delays_s = tuple(retry_delays_s)
-        self.duplicate_probability = duplicate_probability
-        self.timeout_s = timeout_s
         self.attempts: list[Attempt] = []
         self.active = False  # created only once validate() passed
         self.disabled = False  # the last attempt of a delivery failed
-        self._random = random.Random(seed)
         self._ids = itertools.count(1)
-        self._seq = itertools.count()
-        self._due: list[_Due] = []
-        self._in_flight = 0
-        self._cond = threading.Condition()
-        self._stop = False
-        self._thread: threading.Thread | None = None
-        self._http = httpx.Client(timeout=timeout_s)
 
     # --- subscription --------------------------------------------------------------------
 
@@ -147,64 +133,11 @@ class YalidineWebhookSender:
 
     # --- the delivery thread -------------------------------------------------------------
 
-    def start(self) -> YalidineWebhookSender:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="yalidine-webhooks", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stop = True
-            self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout=self.timeout_s + 5)
-            self._thread = None
-        self._http.close()
-
-    def wait_idle(self, timeout_s: float = 30.0) -> bool:
-        """Block until nothing is queued or in flight; ``False`` on timeout."""
-        deadline = time.monotonic() + timeout_s
-        with self._cond:
-            while self._due or self._in_flight:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(left)
-            return True
-
     def delivered(self) -> list[bytes]:
         """Bodies answered 200, duplicates included, in the order they were accepted."""
         return [a.body for a in self.attempts if a.status == 200]
 
-    def _schedule(
-        self, body: bytes, *, attempt: int, delay: float, duplicate: bool = False
-    ) -> None:
-        with self._cond:
-            heapq.heappush(
-                self._due,
-                _Due(time.monotonic() + delay, next(self._seq), body, attempt, duplicate),
-            )
-            self._cond.notify_all()
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._stop and (not self._due or self._due[0].at > time.monotonic()):
-                    wait = self._due[0].at - time.monotonic() if self._due else None
-                    self._cond.wait(wait)
-                if self._stop:
-                    return
-                due = heapq.heappop(self._due)
-                self._in_flight += 1
-            try:
-                self._deliver(due)
-            finally:
-                with self._cond:
-                    self._in_flight -= 1
-                    self._cond.notify_all()
-
-    def _deliver(self, due: _Due) -> None:
+    def _deliver(self, due: Due) -> None:
         status: int | None = None
         error: str | None = None
         try:
@@ -221,8 +154,7 @@ class YalidineWebhookSender:
             error = type(exc).__name__
         self.attempts.append(Attempt(due.body, due.attempt, status, error, due.duplicate))
         if status == 200:
-            if not due.duplicate and self._random.random() < self.duplicate_probability:
-                self._schedule(due.body, attempt=1, delay=0.0, duplicate=True)
+            self._maybe_deliver_again(due)
             return
         if due.attempt >= len(self.retry_delays_s):
             self.disabled = True  # "If the final attempt fails, the webhook is disabled"
