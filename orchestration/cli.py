@@ -56,11 +56,12 @@ def materialize_everything(
     """
     import dagster as dg
 
-    from orchestration.dbt_project import prepare_manifest
-    from orchestration.progress_logger import progress_logger
+    from orchestration.dbt_project import manifest_is_stale, prepare_manifest
 
-    prepare_manifest()
+    if manifest_is_stale():  # a fresh one is not parsed again (importing it checked too)
+        prepare_manifest()
     from orchestration.definitions import defs
+    from orchestration.progress_logger import progress_logger
 
     definitions = dg.Definitions.merge(
         defs(), dg.Definitions(loggers={"progress": progress_logger})
