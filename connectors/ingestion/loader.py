@@ -76,6 +76,9 @@ create table if not exists raw.ingested_files (
 -- The newest event time (UTC) among the file's loaded records: the freshness suites
 -- compare sources with it without scanning payloads.
 alter table raw.ingested_files add column if not exists newest_event_at timestamp;
+-- When the load that ingested the file started: the raw suites judge the records of the
+-- latest load (connectors/quality/raw_suites.py), not the whole history.
+alter table raw.ingested_files add column if not exists load_started_at timestamp;
 """
 
 _RAW_TABLE_DDL = """
@@ -188,6 +191,8 @@ def ingest_source(
     known = _known_files(conn, source)
     known_hashes = {sha for (_path, _size, _mtime), sha in known.items()}
     window = LoadWindow.at(load_time)
+    # Every file of this load gets loaded_at >= load_started_at (a fixed load_time: both it).
+    load_started_at = _now() if load_time is None else window.load_time.replace(tzinfo=None)
     group: list[_PendingFile] = []
 
     def load_group() -> None:
@@ -197,9 +202,13 @@ def ingest_source(
                 file_report = FileReport(
                     pending.rel, skipped_reason="same content already ingested"
                 )
-                _record_duplicate_file(conn, source, pending.rel, pending.sha, pending.stat, known)
+                _record_duplicate_file(
+                    conn, source, pending.rel, pending.sha, pending.stat, known, load_started_at
+                )
             else:
-                file_report = _ingest_file(conn, source, pending, file_verdicts, load_time)
+                file_report = _ingest_file(
+                    conn, source, pending, file_verdicts, load_time, load_started_at
+                )
                 if parquet_dir and file_report.records_loaded:
                     export_missing_batches(conn, parquet_dir, source.raw_table, [pending.sha])
             report.files.append(file_report)
@@ -257,11 +266,20 @@ def _known_files(conn: duckdb.DuckDBPyConnection, source: LandingSource) -> dict
     return {(path, size, mtime): sha for path, size, mtime, sha in rows}
 
 
-def _record_duplicate_file(conn, source, rel, sha, stat, known) -> None:
+def _record_duplicate_file(conn, source, rel, sha, stat, known, load_started_at) -> None:
     original = next((key[0] for key, value in known.items() if value == sha), None)
     conn.execute(
-        "insert into raw.ingested_files values (?, ?, ?, ?, ?, 0, 0, 0, ?, ?, null)",
-        [source.name, rel, sha, stat.st_size, stat.st_mtime_ns, original or rel, _now()],
+        "insert into raw.ingested_files values (?, ?, ?, ?, ?, 0, 0, 0, ?, ?, null, ?)",
+        [
+            source.name,
+            rel,
+            sha,
+            stat.st_size,
+            stat.st_mtime_ns,
+            original or rel,
+            _now(),
+            load_started_at,
+        ],
     )
 
 
@@ -283,6 +301,7 @@ def _ingest_file(
     pending: _PendingFile,
     verdicts: list[tuple[bool, datetime | None]],
     load_time: datetime | None,
+    load_started_at: datetime,
 ) -> FileReport:
     rel, sha, stat = pending.rel, pending.sha, pending.stat
     file_report = FileReport(rel)
@@ -362,7 +381,7 @@ def _ingest_file(
         if quarantined:
             _insert_quarantine(conn, quarantined)
         conn.execute(
-            "insert into raw.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, null, ?, ?)",
+            "insert into raw.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, null, ?, ?, ?)",
             [
                 source.name,
                 rel,
@@ -374,6 +393,7 @@ def _ingest_file(
                 file_report.records_quarantined,
                 loaded_at,
                 newest[0] if newest else None,
+                load_started_at,
             ],
         )
         conn.execute("commit")
