@@ -1,30 +1,51 @@
 {#- One row per line of a carrier's COD remittance statement (docs/landing.md, remittance
     envelope): the cash collected on one parcel and the carrier's fees on it, with the
     statement's period, payout date and paid-out amount repeated on every line. -#}
+{#- Every scalar path this model reads, extracted in one pass per record (macros/json.sql). -#}
+{%- set paths = [
+    '$.carrier',
+    '$.statement_id',
+    '$.tracking_number',
+    '$.order_ref',
+    '$.period_start',
+    '$.period_end',
+    '$.payout_date',
+    '$.currency',
+    '$.amount_collected',
+    '$.fees',
+    '$.paid_out_amount'
+] %}
 with
 
 source as (
     {{ new_raw_rows(source('raw', 'carrier_remittances')) }}
 ),
 
+extracted as (
+    select
+        *,
+        {{ json_texts('payload', paths) }} as payload_texts
+    from source
+),
+
 parsed as (
     select
-        lower(trim({{ json_text('payload', '$.carrier') }})) as carrier,
-        trim({{ json_text('payload', '$.statement_id') }}) as statement_id,
-        nullif(trim({{ json_text('payload', '$.tracking_number') }}), '') as tracking_number,
-        nullif(trim({{ json_text('payload', '$.order_ref') }}), '') as order_ref,
-        cast({{ json_text('payload', '$.period_start') }} as date) as period_start,
-        cast({{ json_text('payload', '$.period_end') }} as date) as period_end,
-        cast({{ json_text('payload', '$.payout_date') }} as date) as payout_date,
-        {{ json_text('payload', '$.currency') }} as currency,
-        cast({{ json_text('payload', '$.amount_collected') }} as decimal(12, 2)) as amount_collected,
-        cast({{ json_text('payload', '$.fees') }} as decimal(12, 2)) as fees,
-        cast({{ json_text('payload', '$.paid_out_amount') }} as decimal(12, 2)) as paid_out_amount,
+        lower(trim({{ json_text_at('payload_texts', paths, '$.carrier') }})) as carrier,
+        trim({{ json_text_at('payload_texts', paths, '$.statement_id') }}) as statement_id,
+        nullif(trim({{ json_text_at('payload_texts', paths, '$.tracking_number') }}), '') as tracking_number,
+        nullif(trim({{ json_text_at('payload_texts', paths, '$.order_ref') }}), '') as order_ref,
+        cast({{ json_text_at('payload_texts', paths, '$.period_start') }} as date) as period_start,
+        cast({{ json_text_at('payload_texts', paths, '$.period_end') }} as date) as period_end,
+        cast({{ json_text_at('payload_texts', paths, '$.payout_date') }} as date) as payout_date,
+        {{ json_text_at('payload_texts', paths, '$.currency') }} as currency,
+        cast({{ json_text_at('payload_texts', paths, '$.amount_collected') }} as decimal(12, 2)) as amount_collected,
+        cast({{ json_text_at('payload_texts', paths, '$.fees') }} as decimal(12, 2)) as fees,
+        cast({{ json_text_at('payload_texts', paths, '$.paid_out_amount') }} as decimal(12, 2)) as paid_out_amount,
         record_id,
         source_file,
         line_number,
         loaded_at
-    from source
+    from extracted
 ),
 
 final_candidates as (

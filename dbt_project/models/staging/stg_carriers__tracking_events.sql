@@ -1,25 +1,43 @@
+{#- Every scalar path this model reads, extracted in one pass per record (macros/json.sql). -#}
+{%- set paths = [
+    '$.carrier',
+    '$.tracking_number',
+    '$.order_ref',
+    '$.raw_status',
+    '$.event_time',
+    '$.city',
+    '$.comment',
+    '$.event_id'
+] %}
 with
 
 source as (
     {{ new_raw_rows(source('raw', 'carrier_tracking_events')) }}
 ),
 
+extracted as (
+    select
+        *,
+        {{ json_texts('payload', paths) }} as payload_texts
+    from source
+),
+
 parsed as (
     select
-        lower(trim({{ json_text('payload', '$.carrier') }})) as carrier,
-        trim({{ json_text('payload', '$.tracking_number') }}) as tracking_number,
-        trim({{ json_text('payload', '$.order_ref') }}) as order_ref,
-        {{ json_text('payload', '$.raw_status') }} as raw_status,
-        {{ status_key(json_text('payload', '$.raw_status')) }} as raw_status_key,
-        {{ iso_to_utc(json_text('payload', '$.event_time')) }} as event_at,
-        nullif(trim({{ json_text('payload', '$.city') }}), '') as city_raw,
-        nullif(trim({{ json_text('payload', '$.comment') }}), '') as comment,
-        {{ json_text('payload', '$.event_id') }} as carrier_event_id,
+        lower(trim({{ json_text_at('payload_texts', paths, '$.carrier') }})) as carrier,
+        trim({{ json_text_at('payload_texts', paths, '$.tracking_number') }}) as tracking_number,
+        trim({{ json_text_at('payload_texts', paths, '$.order_ref') }}) as order_ref,
+        {{ json_text_at('payload_texts', paths, '$.raw_status') }} as raw_status,
+        {{ status_key(json_text_at('payload_texts', paths, '$.raw_status')) }} as raw_status_key,
+        {{ iso_to_utc(json_text_at('payload_texts', paths, '$.event_time')) }} as event_at,
+        nullif(trim({{ json_text_at('payload_texts', paths, '$.city') }}), '') as city_raw,
+        nullif(trim({{ json_text_at('payload_texts', paths, '$.comment') }}), '') as comment,
+        {{ json_text_at('payload_texts', paths, '$.event_id') }} as carrier_event_id,
         record_id,
         source_file,
         line_number,
         loaded_at
-    from source
+    from extracted
 ),
 
 final_candidates as (

@@ -1,31 +1,49 @@
+{#- Every scalar path this model reads, extracted in one pass per record (macros/json.sql). -#}
+{%- set paths = [
+    '$.provider',
+    '$.message_id',
+    '$.event',
+    '$.recipient',
+    '$.template',
+    '$.order_ref',
+    '$.event_time',
+    '$.bounce_type'
+] %}
 with
 
 source as (
     {{ new_raw_rows(source('raw', 'email_events')) }}
 ),
 
+extracted as (
+    select
+        *,
+        {{ json_texts('payload', paths) }} as payload_texts
+    from source
+),
+
 final_candidates as (
     select
         md5(
-            ({{ json_text('payload', '$.provider') }})
+            ({{ json_text_at('payload_texts', paths, '$.provider') }})
             || '|'
-            || ({{ json_text('payload', '$.message_id') }})
+            || ({{ json_text_at('payload_texts', paths, '$.message_id') }})
             || '|'
-            || ({{ json_text('payload', '$.event') }})
+            || ({{ json_text_at('payload_texts', paths, '$.event') }})
         ) as email_event_id,
-        {{ json_text('payload', '$.provider') }} as provider,
-        {{ json_text('payload', '$.message_id') }} as message_id,
-        {{ json_text('payload', '$.event') }} as event_type,
-        lower(trim({{ json_text('payload', '$.recipient') }})) as recipient,
-        nullif({{ json_text('payload', '$.template') }}, '') as template_name,
-        nullif({{ json_text('payload', '$.order_ref') }}, '') as order_ref,
-        {{ iso_to_utc(json_text('payload', '$.event_time')) }} as event_at,
-        nullif({{ json_text('payload', '$.bounce_type') }}, '') as bounce_type,
+        {{ json_text_at('payload_texts', paths, '$.provider') }} as provider,
+        {{ json_text_at('payload_texts', paths, '$.message_id') }} as message_id,
+        {{ json_text_at('payload_texts', paths, '$.event') }} as event_type,
+        lower(trim({{ json_text_at('payload_texts', paths, '$.recipient') }})) as recipient,
+        nullif({{ json_text_at('payload_texts', paths, '$.template') }}, '') as template_name,
+        nullif({{ json_text_at('payload_texts', paths, '$.order_ref') }}, '') as order_ref,
+        {{ iso_to_utc(json_text_at('payload_texts', paths, '$.event_time')) }} as event_at,
+        nullif({{ json_text_at('payload_texts', paths, '$.bounce_type') }}, '') as bounce_type,
         record_id,
         source_file,
         line_number,
         loaded_at
-    from source
+    from extracted
 ),
 
 -- One row per (message, event type): the first report wins (a provider that reports

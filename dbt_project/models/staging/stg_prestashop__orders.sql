@@ -1,3 +1,23 @@
+{#- Every scalar path this model reads, extracted in one pass per record (macros/json.sql). -#}
+{%- set paths = [
+    '$.id',
+    '$.reference',
+    '$.date_add',
+    '$.date_upd',
+    '$.current_state',
+    '$.module',
+    '$.payment',
+    '$.cod360_related.address_delivery.phone_mobile',
+    '$.cod360_related.address_delivery.phone',
+    '$.cod360_related.customer.email',
+    '$.cod360_related.customer.firstname',
+    '$.cod360_related.customer.lastname',
+    '$.cod360_related.address_delivery.firstname',
+    '$.cod360_related.address_delivery.lastname',
+    '$.cod360_related.address_delivery.city',
+    '$.cod360_related.address_delivery.address1',
+    '$.total_paid'
+] %}
 {%- set shop_tz = var('prestashop_shop_timezone', 'Africa/Casablanca') -%}
 
 with
@@ -6,51 +26,58 @@ source as (
     {{ new_raw_rows(source('raw', 'prestashop_orders')) }}
 ),
 
+extracted as (
+    select
+        *,
+        {{ json_texts('payload', paths) }} as payload_texts
+    from source
+),
+
 final_candidates as (
     select
-        'prestashop:' || ({{ json_text('payload', '$.id') }}) as order_ref,
-        {{ json_text('payload', '$.id') }} as platform_order_id,
+        'prestashop:' || ({{ json_text_at('payload_texts', paths, '$.id') }}) as order_ref,
+        {{ json_text_at('payload_texts', paths, '$.id') }} as platform_order_id,
         'prestashop' as platform,
-        coalesce(nullif({{ json_text('payload', '$.reference') }}, ''), {{ json_text('payload', '$.id') }})
+        coalesce(nullif({{ json_text_at('payload_texts', paths, '$.reference') }}, ''), {{ json_text_at('payload_texts', paths, '$.id') }})
             as order_number,
-        {{ local_to_utc(json_text('payload', '$.date_add'), shop_tz) }} as placed_at,
-        {{ local_to_utc(json_text('payload', '$.date_upd'), shop_tz) }} as updated_at,
-        {{ json_text('payload', '$.current_state') }} as raw_status,
+        {{ local_to_utc(json_text_at('payload_texts', paths, '$.date_add'), shop_tz) }} as placed_at,
+        {{ local_to_utc(json_text_at('payload_texts', paths, '$.date_upd'), shop_tz) }} as updated_at,
+        {{ json_text_at('payload_texts', paths, '$.current_state') }} as raw_status,
         -- date_upd moves with any edit and the order carries no time per state (its
         -- history is another resource): the first snapshot showing a state dates it.
         cast(null as timestamp) as closed_at,
         cast(null as timestamp) as cancelled_at,
         cast(null as {{ dbt.type_string() }}) as cancel_reason,
         case
-            when lower({{ json_text('payload', '$.module') }}) = 'ps_cashondelivery' then 'cod'
-            when lower({{ json_text('payload', '$.payment') }}) like '%cash on delivery%' then 'cod'
+            when lower({{ json_text_at('payload_texts', paths, '$.module') }}) = 'ps_cashondelivery' then 'cod'
+            when lower({{ json_text_at('payload_texts', paths, '$.payment') }}) like '%cash on delivery%' then 'cod'
             else 'prepaid'
         end as payment_method,
         coalesce(
-            nullif({{ json_text('payload', '$.cod360_related.address_delivery.phone_mobile') }}, ''),
-            nullif({{ json_text('payload', '$.cod360_related.address_delivery.phone') }}, '')
+            nullif({{ json_text_at('payload_texts', paths, '$.cod360_related.address_delivery.phone_mobile') }}, ''),
+            nullif({{ json_text_at('payload_texts', paths, '$.cod360_related.address_delivery.phone') }}, '')
         ) as phone_raw,
-        nullif({{ json_text('payload', '$.cod360_related.customer.email') }}, '') as email,
+        nullif({{ json_text_at('payload_texts', paths, '$.cod360_related.customer.email') }}, '') as email,
         coalesce(
             nullif(trim(
-                coalesce({{ json_text('payload', '$.cod360_related.customer.firstname') }}, '') || ' '
-                || coalesce({{ json_text('payload', '$.cod360_related.customer.lastname') }}, '')
+                coalesce({{ json_text_at('payload_texts', paths, '$.cod360_related.customer.firstname') }}, '') || ' '
+                || coalesce({{ json_text_at('payload_texts', paths, '$.cod360_related.customer.lastname') }}, '')
             ), ''),
             nullif(trim(
-                coalesce({{ json_text('payload', '$.cod360_related.address_delivery.firstname') }}, '') || ' '
-                || coalesce({{ json_text('payload', '$.cod360_related.address_delivery.lastname') }}, '')
+                coalesce({{ json_text_at('payload_texts', paths, '$.cod360_related.address_delivery.firstname') }}, '') || ' '
+                || coalesce({{ json_text_at('payload_texts', paths, '$.cod360_related.address_delivery.lastname') }}, '')
             ), '')
         ) as customer_name,
-        nullif({{ json_text('payload', '$.cod360_related.address_delivery.city') }}, '') as city_raw,
-        nullif({{ json_text('payload', '$.cod360_related.address_delivery.address1') }}, '') as address,
-        cast({{ json_text('payload', '$.total_paid') }} as decimal(12, 2)) as total_amount,
+        nullif({{ json_text_at('payload_texts', paths, '$.cod360_related.address_delivery.city') }}, '') as city_raw,
+        nullif({{ json_text_at('payload_texts', paths, '$.cod360_related.address_delivery.address1') }}, '') as address,
+        cast({{ json_text_at('payload_texts', paths, '$.total_paid') }} as decimal(12, 2)) as total_amount,
         '{{ var("prestashop_shop_currency", "MAD") }}' as currency,
         {{ json_array_sum('payload', '$.associations.order_rows', 'product_quantity') }} as item_count,
         record_id,
         source_file,
         line_number,
         loaded_at
-    from source
+    from extracted
 ),
 
 final as (

@@ -2,58 +2,91 @@
     the pulls: this maps it to the columns of stg_shopify__orders (same order_ref, same
     raw_status words), so that int_storefront_order_snapshots merges both into one
     history per order. Portable: JSON through the project's macros, no engine syntax. -#}
+{#- Every scalar path this model reads, extracted in one pass per record (macros/json.sql). -#}
+{%- set paths = [
+    '$.id',
+    '$.name',
+    '$.created_at',
+    '$.updated_at',
+    '$.cancelled_at',
+    '$.closed_at',
+    '$.cancel_reason',
+    '$.fulfillment_status',
+    '$.tags',
+    '$.payment_gateway_names',
+    '$.shipping_address.phone',
+    '$.phone',
+    '$.customer.phone',
+    '$.email',
+    '$.customer.email',
+    '$.shipping_address.first_name',
+    '$.customer.first_name',
+    '$.shipping_address.last_name',
+    '$.customer.last_name',
+    '$.shipping_address.city',
+    '$.shipping_address.address1',
+    '$.total_price',
+    '$.currency'
+] %}
 with
 
 source as (
     {{ new_raw_rows(source('raw', 'shopify_webhook_orders')) }}
 ),
 
+extracted as (
+    select
+        *,
+        {{ json_texts('payload', paths) }} as payload_texts
+    from source
+),
+
 parsed as (
     select
-        {{ json_text('payload', '$.id') }} as platform_order_id,
-        {{ json_text('payload', '$.name') }} as order_number,
-        {{ iso_to_utc(json_text('payload', '$.created_at')) }} as placed_at,
-        {{ iso_to_utc(json_text('payload', '$.updated_at')) }} as updated_at,
-        {{ iso_to_utc(json_text('payload', '$.cancelled_at')) }} as cancelled_at,
-        {{ iso_to_utc(json_text('payload', '$.closed_at')) }} as closed_at,
+        {{ json_text_at('payload_texts', paths, '$.id') }} as platform_order_id,
+        {{ json_text_at('payload_texts', paths, '$.name') }} as order_number,
+        {{ iso_to_utc(json_text_at('payload_texts', paths, '$.created_at')) }} as placed_at,
+        {{ iso_to_utc(json_text_at('payload_texts', paths, '$.updated_at')) }} as updated_at,
+        {{ iso_to_utc(json_text_at('payload_texts', paths, '$.cancelled_at')) }} as cancelled_at,
+        {{ iso_to_utc(json_text_at('payload_texts', paths, '$.closed_at')) }} as closed_at,
         -- REST writes the enum in lower case (`customer`), GraphQL in upper (`CUSTOMER`).
-        upper({{ json_text('payload', '$.cancel_reason') }}) as cancel_reason,
+        upper({{ json_text_at('payload_texts', paths, '$.cancel_reason') }}) as cancel_reason,
         -- REST: null (unfulfilled), `partial` or `fulfilled`; GraphQL's words below.
-        case lower(coalesce({{ json_text('payload', '$.fulfillment_status') }}, 'unfulfilled'))
+        case lower(coalesce({{ json_text_at('payload_texts', paths, '$.fulfillment_status') }}, 'unfulfilled'))
             when 'partial' then 'partially_fulfilled'
-            else lower(coalesce({{ json_text('payload', '$.fulfillment_status') }}, 'unfulfilled'))
+            else lower(coalesce({{ json_text_at('payload_texts', paths, '$.fulfillment_status') }}, 'unfulfilled'))
         end as fulfillment_status,
-        {{ json_text('payload', '$.tags') }} as tags,
-        coalesce({{ json_text('payload', '$.payment_gateway_names') }}, '[]') as payment_gateways,
+        {{ json_text_at('payload_texts', paths, '$.tags') }} as tags,
+        coalesce({{ json_text_at('payload_texts', paths, '$.payment_gateway_names') }}, '[]') as payment_gateways,
         coalesce(
-            {{ json_text('payload', '$.shipping_address.phone') }},
-            {{ json_text('payload', '$.phone') }},
-            {{ json_text('payload', '$.customer.phone') }}
+            {{ json_text_at('payload_texts', paths, '$.shipping_address.phone') }},
+            {{ json_text_at('payload_texts', paths, '$.phone') }},
+            {{ json_text_at('payload_texts', paths, '$.customer.phone') }}
         ) as phone_raw,
-        coalesce({{ json_text('payload', '$.email') }}, {{ json_text('payload', '$.customer.email') }}) as email,
+        coalesce({{ json_text_at('payload_texts', paths, '$.email') }}, {{ json_text_at('payload_texts', paths, '$.customer.email') }}) as email,
         trim(
             coalesce(
-                {{ json_text('payload', '$.shipping_address.first_name') }},
-                {{ json_text('payload', '$.customer.first_name') }},
+                {{ json_text_at('payload_texts', paths, '$.shipping_address.first_name') }},
+                {{ json_text_at('payload_texts', paths, '$.customer.first_name') }},
                 ''
             )
             || ' '
             || coalesce(
-                {{ json_text('payload', '$.shipping_address.last_name') }},
-                {{ json_text('payload', '$.customer.last_name') }},
+                {{ json_text_at('payload_texts', paths, '$.shipping_address.last_name') }},
+                {{ json_text_at('payload_texts', paths, '$.customer.last_name') }},
                 ''
             )
         ) as customer_name,
-        {{ json_text('payload', '$.shipping_address.city') }} as city_raw,
-        {{ json_text('payload', '$.shipping_address.address1') }} as address,
-        cast({{ json_text('payload', '$.total_price') }} as decimal(12, 2)) as total_amount,
-        {{ json_text('payload', '$.currency') }} as currency,
+        {{ json_text_at('payload_texts', paths, '$.shipping_address.city') }} as city_raw,
+        {{ json_text_at('payload_texts', paths, '$.shipping_address.address1') }} as address,
+        cast({{ json_text_at('payload_texts', paths, '$.total_price') }} as decimal(12, 2)) as total_amount,
+        {{ json_text_at('payload_texts', paths, '$.currency') }} as currency,
         {{ json_array_sum('payload', '$.line_items', 'quantity') }} as item_count,
         record_id,
         source_file,
         line_number,
         loaded_at
-    from source
+    from extracted
 ),
 
 mapped as (

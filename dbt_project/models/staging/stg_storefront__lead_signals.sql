@@ -1,26 +1,46 @@
+{#- Every scalar path this model reads, extracted in one pass per record (macros/json.sql). -#}
+{%- set paths = [
+    '$.session_id',
+    '$.order_ref',
+    '$.event_time',
+    '$.time_on_page_s',
+    '$.scroll_depth_pct',
+    '$.products_viewed',
+    '$.form_completion_s',
+    '$.visits',
+    '$.ad_creative',
+    '$.device'
+] %}
 with
 
 source as (
     {{ new_raw_rows(source('raw', 'lead_signals')) }}
 ),
 
+extracted as (
+    select
+        *,
+        {{ json_texts('payload', paths) }} as payload_texts
+    from source
+),
+
 final_candidates as (
     select
-        {{ json_text('payload', '$.session_id') }} as session_id,
-        {{ json_text('payload', '$.order_ref') }} as order_ref,
-        {{ iso_to_utc(json_text('payload', '$.event_time')) }} as submitted_at,
-        try_cast({{ json_text('payload', '$.time_on_page_s') }} as double) as time_on_page_s,
-        try_cast({{ json_text('payload', '$.scroll_depth_pct') }} as double) as scroll_depth_pct,
-        try_cast({{ json_text('payload', '$.products_viewed') }} as integer) as products_viewed,
-        try_cast({{ json_text('payload', '$.form_completion_s') }} as double) as form_completion_s,
-        try_cast({{ json_text('payload', '$.visits') }} as integer) as visits,
-        {{ json_text('payload', '$.ad_creative') }} as ad_creative,
-        {{ json_text('payload', '$.device') }} as device,
+        {{ json_text_at('payload_texts', paths, '$.session_id') }} as session_id,
+        {{ json_text_at('payload_texts', paths, '$.order_ref') }} as order_ref,
+        {{ iso_to_utc(json_text_at('payload_texts', paths, '$.event_time')) }} as submitted_at,
+        try_cast({{ json_text_at('payload_texts', paths, '$.time_on_page_s') }} as double) as time_on_page_s,
+        try_cast({{ json_text_at('payload_texts', paths, '$.scroll_depth_pct') }} as double) as scroll_depth_pct,
+        try_cast({{ json_text_at('payload_texts', paths, '$.products_viewed') }} as integer) as products_viewed,
+        try_cast({{ json_text_at('payload_texts', paths, '$.form_completion_s') }} as double) as form_completion_s,
+        try_cast({{ json_text_at('payload_texts', paths, '$.visits') }} as integer) as visits,
+        {{ json_text_at('payload_texts', paths, '$.ad_creative') }} as ad_creative,
+        {{ json_text_at('payload_texts', paths, '$.device') }} as device,
         record_id,
         source_file,
         line_number,
         loaded_at
-    from source
+    from extracted
 ),
 
 final as (

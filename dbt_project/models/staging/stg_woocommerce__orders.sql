@@ -1,7 +1,35 @@
+{#- Every scalar path this model reads, extracted in one pass per record (macros/json.sql). -#}
+{%- set paths = [
+    '$.id',
+    '$.number',
+    '$.date_created_gmt',
+    '$.date_modified_gmt',
+    '$.status',
+    '$.date_completed_gmt',
+    '$.payment_method',
+    '$.billing.phone',
+    '$.shipping.phone',
+    '$.billing.email',
+    '$.billing.first_name',
+    '$.billing.last_name',
+    '$.shipping.city',
+    '$.billing.city',
+    '$.shipping.address_1',
+    '$.billing.address_1',
+    '$.total',
+    '$.currency'
+] %}
 with
 
 source as (
     {{ new_raw_rows(source('raw', 'woocommerce_orders')) }}
+),
+
+extracted as (
+    select
+        *,
+        {{ json_texts('payload', paths) }} as payload_texts
+    from source
 ),
 
 meta_entries as (
@@ -27,52 +55,52 @@ attribution as (
 
 final_candidates as (
     select
-        'woocommerce:' || ({{ json_text('payload', '$.id') }}) as order_ref,
-        {{ json_text('payload', '$.id') }} as platform_order_id,
+        'woocommerce:' || ({{ json_text_at('payload_texts', paths, '$.id') }}) as order_ref,
+        {{ json_text_at('payload_texts', paths, '$.id') }} as platform_order_id,
         'woocommerce' as platform,
-        coalesce({{ json_text('payload', '$.number') }}, {{ json_text('payload', '$.id') }}) as order_number,
-        {{ naive_utc(json_text('payload', '$.date_created_gmt')) }} as placed_at,
-        {{ naive_utc(json_text('payload', '$.date_modified_gmt')) }} as updated_at,
-        lower({{ json_text('payload', '$.status') }}) as raw_status,
+        coalesce({{ json_text_at('payload_texts', paths, '$.number') }}, {{ json_text_at('payload_texts', paths, '$.id') }}) as order_number,
+        {{ naive_utc(json_text_at('payload_texts', paths, '$.date_created_gmt')) }} as placed_at,
+        {{ naive_utc(json_text_at('payload_texts', paths, '$.date_modified_gmt')) }} as updated_at,
+        lower({{ json_text_at('payload_texts', paths, '$.status') }}) as raw_status,
         -- WooCommerce's own completion time: a later edit moves date_modified, not this.
-        {{ naive_utc(json_text('payload', '$.date_completed_gmt')) }} as closed_at,
+        {{ naive_utc(json_text_at('payload_texts', paths, '$.date_completed_gmt')) }} as closed_at,
         cast(null as timestamp) as cancelled_at,
         cast(null as {{ dbt.type_string() }}) as cancel_reason,
-        case when lower({{ json_text('payload', '$.payment_method') }}) in ('cod', '') then 'cod' else 'prepaid' end
+        case when lower({{ json_text_at('payload_texts', paths, '$.payment_method') }}) in ('cod', '') then 'cod' else 'prepaid' end
             as payment_method,
         coalesce(
-            nullif({{ json_text('payload', '$.billing.phone') }}, ''),
-            nullif({{ json_text('payload', '$.shipping.phone') }}, '')
+            nullif({{ json_text_at('payload_texts', paths, '$.billing.phone') }}, ''),
+            nullif({{ json_text_at('payload_texts', paths, '$.shipping.phone') }}, '')
         )
             as phone_raw,
-        nullif({{ json_text('payload', '$.billing.email') }}, '') as email,
+        nullif({{ json_text_at('payload_texts', paths, '$.billing.email') }}, '') as email,
         nullif(trim(
-            coalesce({{ json_text('payload', '$.billing.first_name') }}, '')
+            coalesce({{ json_text_at('payload_texts', paths, '$.billing.first_name') }}, '')
             || ' '
-            || coalesce({{ json_text('payload', '$.billing.last_name') }}, '')
+            || coalesce({{ json_text_at('payload_texts', paths, '$.billing.last_name') }}, '')
         ), '') as customer_name,
         coalesce(
-            nullif({{ json_text('payload', '$.shipping.city') }}, ''), {{ json_text('payload', '$.billing.city') }}
+            nullif({{ json_text_at('payload_texts', paths, '$.shipping.city') }}, ''), {{ json_text_at('payload_texts', paths, '$.billing.city') }}
         )
             as city_raw,
         coalesce(
-            nullif({{ json_text('payload', '$.shipping.address_1') }}, ''),
-            {{ json_text('payload', '$.billing.address_1') }}
+            nullif({{ json_text_at('payload_texts', paths, '$.shipping.address_1') }}, ''),
+            {{ json_text_at('payload_texts', paths, '$.billing.address_1') }}
         )
             as address,
-        cast({{ json_text('payload', '$.total') }} as decimal(12, 2)) as total_amount,
-        {{ json_text('payload', '$.currency') }} as currency,
-        {{ json_array_sum('source.payload', '$.line_items', 'quantity') }} as item_count,
+        cast({{ json_text_at('payload_texts', paths, '$.total') }} as decimal(12, 2)) as total_amount,
+        {{ json_text_at('payload_texts', paths, '$.currency') }} as currency,
+        {{ json_array_sum('extracted.payload', '$.line_items', 'quantity') }} as item_count,
         attribution.utm_source,
         attribution.utm_medium,
         attribution.utm_campaign,
         attribution.utm_content,
-        source.record_id,
-        source.source_file,
-        source.line_number,
-        source.loaded_at
-    from source
-    left join attribution on source.record_id = attribution.record_id
+        extracted.record_id,
+        extracted.source_file,
+        extracted.line_number,
+        extracted.loaded_at
+    from extracted
+    left join attribution on extracted.record_id = attribution.record_id
 ),
 
 final as (

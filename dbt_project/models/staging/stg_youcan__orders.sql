@@ -1,18 +1,46 @@
+{#- Every scalar path this model reads, extracted in one pass per record (macros/json.sql). -#}
+{%- set paths = [
+    '$.id',
+    '$.ref',
+    '$.created_at',
+    '$.updated_at',
+    '$.status_object.slug',
+    '$.status',
+    '$.payment.method',
+    '$.customer.phone',
+    '$.shipping.address.phone',
+    '$.customer.email',
+    '$.customer.full_name',
+    '$.customer.first_name',
+    '$.customer.last_name',
+    '$.shipping.address.city',
+    '$.customer.city',
+    '$.shipping.address.first_line',
+    '$.total',
+    '$.currency'
+] %}
 with
 
 source as (
     {{ new_raw_rows(source('raw', 'youcan_orders')) }}
 ),
 
+extracted as (
+    select
+        *,
+        {{ json_texts('payload', paths) }} as payload_texts
+    from source
+),
+
 final_candidates as (
     select
-        'youcan:' || ({{ json_text('payload', '$.id') }}) as order_ref,
-        {{ json_text('payload', '$.id') }} as platform_order_id,
+        'youcan:' || ({{ json_text_at('payload_texts', paths, '$.id') }}) as order_ref,
+        {{ json_text_at('payload_texts', paths, '$.id') }} as platform_order_id,
         'youcan' as platform,
-        coalesce({{ json_text('payload', '$.ref') }}, {{ json_text('payload', '$.id') }}) as order_number,
-        {{ iso_to_utc(json_text('payload', '$.created_at')) }} as placed_at,
-        {{ iso_to_utc(json_text('payload', '$.updated_at')) }} as updated_at,
-        lower(coalesce({{ json_text('payload', '$.status_object.slug') }}, {{ json_text('payload', '$.status') }}))
+        coalesce({{ json_text_at('payload_texts', paths, '$.ref') }}, {{ json_text_at('payload_texts', paths, '$.id') }}) as order_number,
+        {{ iso_to_utc(json_text_at('payload_texts', paths, '$.created_at')) }} as placed_at,
+        {{ iso_to_utc(json_text_at('payload_texts', paths, '$.updated_at')) }} as updated_at,
+        lower(coalesce({{ json_text_at('payload_texts', paths, '$.status_object.slug') }}, {{ json_text_at('payload_texts', paths, '$.status') }}))
             as raw_status,
         -- The YouCan order entity carries no time per status: the first snapshot showing
         -- a status dates it (int_storefront_order_snapshots).
@@ -20,31 +48,31 @@ final_candidates as (
         cast(null as timestamp) as cancelled_at,
         cast(null as {{ dbt.type_string() }}) as cancel_reason,
         case
-            when lower(coalesce({{ json_text('payload', '$.payment.method') }}, 'cod')) = 'cod' then 'cod' else
+            when lower(coalesce({{ json_text_at('payload_texts', paths, '$.payment.method') }}, 'cod')) = 'cod' then 'cod' else
                 'prepaid'
         end
             as payment_method,
-        coalesce({{ json_text('payload', '$.customer.phone') }}, {{ json_text('payload', '$.shipping.address.phone') }})
+        coalesce({{ json_text_at('payload_texts', paths, '$.customer.phone') }}, {{ json_text_at('payload_texts', paths, '$.shipping.address.phone') }})
             as phone_raw,
-        nullif({{ json_text('payload', '$.customer.email') }}, '') as email,
+        nullif({{ json_text_at('payload_texts', paths, '$.customer.email') }}, '') as email,
         coalesce(
-            nullif({{ json_text('payload', '$.customer.full_name') }}, ''),
+            nullif({{ json_text_at('payload_texts', paths, '$.customer.full_name') }}, ''),
             nullif(trim(
-                coalesce({{ json_text('payload', '$.customer.first_name') }}, '') || ' '
-                || coalesce({{ json_text('payload', '$.customer.last_name') }}, '')
+                coalesce({{ json_text_at('payload_texts', paths, '$.customer.first_name') }}, '') || ' '
+                || coalesce({{ json_text_at('payload_texts', paths, '$.customer.last_name') }}, '')
             ), '')
         ) as customer_name,
-        coalesce({{ json_text('payload', '$.shipping.address.city') }}, {{ json_text('payload', '$.customer.city') }})
+        coalesce({{ json_text_at('payload_texts', paths, '$.shipping.address.city') }}, {{ json_text_at('payload_texts', paths, '$.customer.city') }})
             as city_raw,
-        {{ json_text('payload', '$.shipping.address.first_line') }} as address,
-        cast({{ json_text('payload', '$.total') }} as decimal(12, 2)) as total_amount,
-        {{ json_text('payload', '$.currency') }} as currency,
+        {{ json_text_at('payload_texts', paths, '$.shipping.address.first_line') }} as address,
+        cast({{ json_text_at('payload_texts', paths, '$.total') }} as decimal(12, 2)) as total_amount,
+        {{ json_text_at('payload_texts', paths, '$.currency') }} as currency,
         {{ json_array_sum('payload', '$.variants', 'quantity') }} as item_count,
         record_id,
         source_file,
         line_number,
         loaded_at
-    from source
+    from extracted
 ),
 
 final as (

@@ -1,47 +1,76 @@
+{#- Every scalar path this model reads, extracted in one pass per record (macros/json.sql). -#}
+{%- set paths = [
+    '$._id',
+    '$.name',
+    '$.created_at',
+    '$.updated_at',
+    '$.cancelled_at',
+    '$.financial_status',
+    '$.fulfillment_status',
+    '$.shipping_address.phone',
+    '$.phone',
+    '$.customer.phone',
+    '$.email',
+    '$.customer.email',
+    '$.shipping_address.first_name',
+    '$.shipping_address.last_name',
+    '$.customer.full_name',
+    '$.shipping_address.city',
+    '$.shipping_address.line1',
+    '$.total',
+    '$.currency'
+] %}
 with
 
 source as (
     {{ new_raw_rows(source('raw', 'lightfunnels_orders')) }}
 ),
 
+extracted as (
+    select
+        *,
+        {{ json_texts('payload', paths) }} as payload_texts
+    from source
+),
+
 parsed as (
     select
-        'lightfunnels:' || ({{ json_text('payload', '$._id') }}) as order_ref,
-        {{ json_text('payload', '$._id') }} as platform_order_id,
-        coalesce({{ json_text('payload', '$.name') }}, {{ json_text('payload', '$._id') }}) as order_number,
-        {{ naive_or_iso_to_utc(json_text('payload', '$.created_at')) }} as placed_at,
-        {{ naive_or_iso_to_utc(json_text('payload', '$.updated_at')) }} as updated_at,
-        nullif({{ json_text('payload', '$.cancelled_at') }}, '') as cancelled_at_raw,
-        lower(coalesce(nullif({{ json_text('payload', '$.financial_status') }}, ''), 'pending')) as financial_status,
-        lower(coalesce(nullif({{ json_text('payload', '$.fulfillment_status') }}, ''), 'unfulfilled'))
+        'lightfunnels:' || ({{ json_text_at('payload_texts', paths, '$._id') }}) as order_ref,
+        {{ json_text_at('payload_texts', paths, '$._id') }} as platform_order_id,
+        coalesce({{ json_text_at('payload_texts', paths, '$.name') }}, {{ json_text_at('payload_texts', paths, '$._id') }}) as order_number,
+        {{ naive_or_iso_to_utc(json_text_at('payload_texts', paths, '$.created_at')) }} as placed_at,
+        {{ naive_or_iso_to_utc(json_text_at('payload_texts', paths, '$.updated_at')) }} as updated_at,
+        nullif({{ json_text_at('payload_texts', paths, '$.cancelled_at') }}, '') as cancelled_at_raw,
+        lower(coalesce(nullif({{ json_text_at('payload_texts', paths, '$.financial_status') }}, ''), 'pending')) as financial_status,
+        lower(coalesce(nullif({{ json_text_at('payload_texts', paths, '$.fulfillment_status') }}, ''), 'unfulfilled'))
             as fulfillment_status,
         coalesce(
-            nullif({{ json_text('payload', '$.shipping_address.phone') }}, ''),
-            nullif({{ json_text('payload', '$.phone') }}, ''),
-            nullif({{ json_text('payload', '$.customer.phone') }}, '')
+            nullif({{ json_text_at('payload_texts', paths, '$.shipping_address.phone') }}, ''),
+            nullif({{ json_text_at('payload_texts', paths, '$.phone') }}, ''),
+            nullif({{ json_text_at('payload_texts', paths, '$.customer.phone') }}, '')
         ) as phone_raw,
         coalesce(
-            nullif({{ json_text('payload', '$.email') }}, ''),
-            nullif({{ json_text('payload', '$.customer.email') }}, '')
+            nullif({{ json_text_at('payload_texts', paths, '$.email') }}, ''),
+            nullif({{ json_text_at('payload_texts', paths, '$.customer.email') }}, '')
         )
             as email,
         coalesce(
             nullif(trim(
-                coalesce({{ json_text('payload', '$.shipping_address.first_name') }}, '') || ' '
-                || coalesce({{ json_text('payload', '$.shipping_address.last_name') }}, '')
+                coalesce({{ json_text_at('payload_texts', paths, '$.shipping_address.first_name') }}, '') || ' '
+                || coalesce({{ json_text_at('payload_texts', paths, '$.shipping_address.last_name') }}, '')
             ), ''),
-            nullif({{ json_text('payload', '$.customer.full_name') }}, '')
+            nullif({{ json_text_at('payload_texts', paths, '$.customer.full_name') }}, '')
         ) as customer_name,
-        nullif({{ json_text('payload', '$.shipping_address.city') }}, '') as city_raw,
-        nullif({{ json_text('payload', '$.shipping_address.line1') }}, '') as address,
-        cast({{ json_text('payload', '$.total') }} as decimal(12, 2)) as total_amount,
-        {{ json_text('payload', '$.currency') }} as currency,
+        nullif({{ json_text_at('payload_texts', paths, '$.shipping_address.city') }}, '') as city_raw,
+        nullif({{ json_text_at('payload_texts', paths, '$.shipping_address.line1') }}, '') as address,
+        cast({{ json_text_at('payload_texts', paths, '$.total') }} as decimal(12, 2)) as total_amount,
+        {{ json_text_at('payload_texts', paths, '$.currency') }} as currency,
         coalesce({{ json_array_length('payload', '$.items') }}, 0) as item_count,
         record_id,
         source_file,
         line_number,
         loaded_at
-    from source
+    from extracted
 ),
 
 final_candidates as (

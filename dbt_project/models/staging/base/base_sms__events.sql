@@ -1,31 +1,49 @@
+{#- Every scalar path this model reads, extracted in one pass per record (macros/json.sql). -#}
+{%- set paths = [
+    '$.provider',
+    '$.message_id',
+    '$.status',
+    '$.direction',
+    '$.phone',
+    '$.event_time',
+    '$.body',
+    '$.order_ref'
+] %}
 with
 
 source as (
     {{ new_raw_rows(source('raw', 'sms_events')) }}
 ),
 
+extracted as (
+    select
+        *,
+        {{ json_texts('payload', paths) }} as payload_texts
+    from source
+),
+
 parsed as (
     select
         md5(
-            ({{ json_text('payload', '$.provider') }})
+            ({{ json_text_at('payload_texts', paths, '$.provider') }})
             || '|'
-            || ({{ json_text('payload', '$.message_id') }})
+            || ({{ json_text_at('payload_texts', paths, '$.message_id') }})
             || '|'
-            || ({{ json_text('payload', '$.status') }})
+            || ({{ json_text_at('payload_texts', paths, '$.status') }})
         ) as sms_event_id,
-        {{ json_text('payload', '$.provider') }} as provider,
-        {{ json_text('payload', '$.message_id') }} as message_id,
-        {{ json_text('payload', '$.direction') }} as direction,
-        {{ json_text('payload', '$.phone') }} as phone_raw,
-        {{ json_text('payload', '$.status') }} as status,
-        {{ iso_to_utc(json_text('payload', '$.event_time')) }} as event_at,
-        {{ json_text('payload', '$.body') }} as body,
-        nullif({{ json_text('payload', '$.order_ref') }}, '') as order_ref,
+        {{ json_text_at('payload_texts', paths, '$.provider') }} as provider,
+        {{ json_text_at('payload_texts', paths, '$.message_id') }} as message_id,
+        {{ json_text_at('payload_texts', paths, '$.direction') }} as direction,
+        {{ json_text_at('payload_texts', paths, '$.phone') }} as phone_raw,
+        {{ json_text_at('payload_texts', paths, '$.status') }} as status,
+        {{ iso_to_utc(json_text_at('payload_texts', paths, '$.event_time')) }} as event_at,
+        {{ json_text_at('payload_texts', paths, '$.body') }} as body,
+        nullif({{ json_text_at('payload_texts', paths, '$.order_ref') }}, '') as order_ref,
         record_id,
         source_file,
         line_number,
         loaded_at
-    from source
+    from extracted
 ),
 
 final as (
