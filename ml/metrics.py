@@ -136,8 +136,11 @@ def ece_interval(
     true error: the interval is ``[T − (q_high − θ̃), T − (q_low − θ̃)]`` (for the
     debiased figure on the squared scale, then rooted, below 0 read as 0). The plain percentile interval
     of the plug-in ECE sits above the estimate (a resample's duplicates add noise on
-    top of the sample's, so its ECE is higher still: on 38 open orders the interval
-    did not even contain the estimate); this one does not. The plain ECE's low end is
+    top of the sample's, so its ECE is higher still: on 38 open orders it lay wholly
+    above the estimate, and it never reaches 0 for a calibrated predictor); the basic
+    one is shifted down by the bias the bootstrap sees, so it can lie below a strongly
+    biased estimate; for a calibrated predictor on 250 orders it reaches 0 in about half
+    of the samples, the percentile one in none, the debiased one in 80 % (tested). The low end is
     clipped at 0, an error being non-negative. The ECE is not smooth at 0, so near
     perfect calibration read it beside :func:`calibration_noise_floor`.
     """
