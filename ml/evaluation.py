@@ -37,6 +37,7 @@ METRIC_COLUMNS = (
     "brier_skill",
     "log_loss",
     "ece",
+    "ece_debiased",
     "ece_low",
     "ece_high",
     "profit",

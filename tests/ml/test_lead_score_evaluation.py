@@ -137,6 +137,8 @@ def test_ece_comes_with_its_bootstrap_interval(report) -> None:
     for row in report.metrics.to_dict("records"):
         assert 0.0 <= row["ece_low"] <= row["ece_high"] <= 1.0
         assert 0.0 <= row["ece"] <= 1.0
+        # The debiased error is reported beside it (ml.metrics.debiased_ece).
+        assert 0.0 <= row["ece_debiased"] <= 1.0
     # A calibrated candidate is closer to its realised rates than the uncalibrated one.
     calibrated = report.metrics_of("candidate")
     assert calibrated["ece"] <= report.metrics_of("candidate_uncalibrated")["ece"] + 0.01

@@ -154,7 +154,16 @@ def lead_score_evaluation(
 
 
 # The figures the UI's Plots tab charts across materializations, per contender.
-PLOTTED_METRICS = ("auc", "brier", "ece", "ece_low", "ece_high", "log_loss", "profit_per_order")
+PLOTTED_METRICS = (
+    "auc",
+    "brier",
+    "ece",
+    "ece_debiased",
+    "ece_low",
+    "ece_high",
+    "log_loss",
+    "profit_per_order",
+)
 
 
 def evaluation_plot_metadata(report: EvaluationReport) -> dict[str, dg.MetadataValue]:
