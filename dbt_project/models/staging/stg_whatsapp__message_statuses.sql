@@ -1,3 +1,14 @@
+{#- Every scalar path this model reads of a status, extracted in one pass (macros/json.sql). -#}
+{%- set paths = [
+    '$.id',
+    '$.status',
+    '$.timestamp',
+    '$.recipient_id',
+    '$.biz_opaque_callback_data',
+    '$.errors[0].code',
+    '$.errors[0].title',
+    '$.conversation.origin.type'
+] %}
 with
 
 source as (
@@ -17,25 +28,32 @@ statuses as (
     ) }}
 ),
 
+status_fields as (
+    select
+        *,
+        {{ json_texts('status', paths) }} as status_texts
+    from statuses
+),
+
 parsed as (
     select
-        {{ json_text('status', '$.id') }} as message_id,
-        {{ json_text('status', '$.status') }} as status,
-        {{ epoch_to_utc(json_text('status', '$.timestamp')) }} as status_at,
-        {{ json_text('status', '$.recipient_id') }} as recipient_wa_id,
-        {{ json_text('status', '$.biz_opaque_callback_data') }} as callback_data,
-        regexp_extract({{ json_text('status', '$.biz_opaque_callback_data') }}, 'order_ref=([^&]+)', 1) as order_ref,
-        regexp_extract({{ json_text('status', '$.biz_opaque_callback_data') }}, 'template=([^&]+)', 1) as template_name,
-        regexp_extract({{ json_text('status', '$.biz_opaque_callback_data') }}, 'campaign=([^&]+)', 1) as campaign_id,
-        regexp_extract({{ json_text('status', '$.biz_opaque_callback_data') }}, 'outbox=([^&]+)', 1) as outbox_key,
-        try_cast({{ json_text('status', '$.errors[0].code') }} as integer) as error_code,
-        {{ json_text('status', '$.errors[0].title') }} as error_title,
-        {{ json_text('status', '$.conversation.origin.type') }} as conversation_category,
+        {{ json_text_at('status_texts', paths, '$.id') }} as message_id,
+        {{ json_text_at('status_texts', paths, '$.status') }} as status,
+        {{ epoch_to_utc(json_text_at('status_texts', paths, '$.timestamp')) }} as status_at,
+        {{ json_text_at('status_texts', paths, '$.recipient_id') }} as recipient_wa_id,
+        {{ json_text_at('status_texts', paths, '$.biz_opaque_callback_data') }} as callback_data,
+        regexp_extract({{ json_text_at('status_texts', paths, '$.biz_opaque_callback_data') }}, 'order_ref=([^&]+)', 1) as order_ref,
+        regexp_extract({{ json_text_at('status_texts', paths, '$.biz_opaque_callback_data') }}, 'template=([^&]+)', 1) as template_name,
+        regexp_extract({{ json_text_at('status_texts', paths, '$.biz_opaque_callback_data') }}, 'campaign=([^&]+)', 1) as campaign_id,
+        regexp_extract({{ json_text_at('status_texts', paths, '$.biz_opaque_callback_data') }}, 'outbox=([^&]+)', 1) as outbox_key,
+        try_cast({{ json_text_at('status_texts', paths, '$.errors[0].code') }} as integer) as error_code,
+        {{ json_text_at('status_texts', paths, '$.errors[0].title') }} as error_title,
+        {{ json_text_at('status_texts', paths, '$.conversation.origin.type') }} as conversation_category,
         record_id,
         source_file,
         line_number,
         loaded_at
-    from statuses
+    from status_fields
 ),
 
 final_candidates as (

@@ -1,3 +1,16 @@
+{#- Every scalar path this model reads of a message, extracted in one pass (macros/json.sql). -#}
+{%- set paths = [
+    '$.id',
+    '$.from',
+    '$.timestamp',
+    '$.type',
+    '$.text.body',
+    '$.button.payload',
+    '$.interactive.button_reply.id',
+    '$.button.text',
+    '$.interactive.button_reply.title',
+    '$.context.id'
+] %}
 with
 
 source as (
@@ -17,27 +30,34 @@ messages as (
     ) }}
 ),
 
+message_fields as (
+    select
+        *,
+        {{ json_texts('message', paths) }} as message_texts
+    from messages
+),
+
 parsed as (
     select
-        {{ json_text('message', '$.id') }} as inbound_message_id,
-        {{ json_text('message', '$.from') }} as sender_wa_id,
-        {{ epoch_to_utc(json_text('message', '$.timestamp')) }} as received_at,
-        {{ json_text('message', '$.type') }} as message_type,
-        {{ json_text('message', '$.text.body') }} as text_body,
+        {{ json_text_at('message_texts', paths, '$.id') }} as inbound_message_id,
+        {{ json_text_at('message_texts', paths, '$.from') }} as sender_wa_id,
+        {{ epoch_to_utc(json_text_at('message_texts', paths, '$.timestamp')) }} as received_at,
+        {{ json_text_at('message_texts', paths, '$.type') }} as message_type,
+        {{ json_text_at('message_texts', paths, '$.text.body') }} as text_body,
         coalesce(
-            {{ json_text('message', '$.button.payload') }},
-            {{ json_text('message', '$.interactive.button_reply.id') }}
+            {{ json_text_at('message_texts', paths, '$.button.payload') }},
+            {{ json_text_at('message_texts', paths, '$.interactive.button_reply.id') }}
         ) as button_payload,
         coalesce(
-            {{ json_text('message', '$.button.text') }}, {{ json_text('message', '$.interactive.button_reply.title') }}
+            {{ json_text_at('message_texts', paths, '$.button.text') }}, {{ json_text_at('message_texts', paths, '$.interactive.button_reply.title') }}
         )
             as button_text,
-        {{ json_text('message', '$.context.id') }} as replied_to_message_id,
+        {{ json_text_at('message_texts', paths, '$.context.id') }} as replied_to_message_id,
         record_id,
         source_file,
         line_number,
         loaded_at
-    from messages
+    from message_fields
 ),
 
 final as (
