@@ -112,11 +112,12 @@
 
         {%- set paths = ['$.id', '$.name'] %}
         extracted as (select *, {{ json_texts('payload', paths) }} as payload_texts from source),
-        parsed as (select {{ json_text_at('payload_texts', paths, '$.id') }} as id ... )
+        parsed as (select {{ json_at(paths, '$.id') }} as id ... )
 
     `json_texts` is a list of texts (DuckDB: `json_extract_string` over a list of paths,
     one parse; Spark: an array of `get_json_object`, as `json_text` there); a path not in
-    the list is a compile error, not a silent null. -#}
+    the list is a compile error, not a silent null. `json_at` reads the column
+    `payload_texts` unless told another (`json_at(paths, '$.id', 'status_texts')`). -#}
 {% macro json_texts(json_expr, paths) -%}
     {{ return(adapter.dispatch('json_texts', 'cod360')(json_expr, paths)) }}
 {%- endmacro %}
@@ -129,11 +130,11 @@
     array({% for path in paths %}get_json_object({{ json_expr }}, '{{ path }}'){% if not loop.last %}, {% endif %}{% endfor %})
 {%- endmacro %}
 
-{% macro json_text_at(texts_expr, paths, path) -%}
+{% macro json_at(paths, path, texts='payload_texts') -%}
     {%- if path not in paths -%}
-        {{ exceptions.raise_compiler_error("json_text_at: " ~ path ~ " is not among the paths extracted: " ~ paths | join(', ')) }}
+        {{ exceptions.raise_compiler_error("json_at: " ~ path ~ " is not among the paths extracted: " ~ paths | join(', ')) }}
     {%- endif -%}
-    {{ return(adapter.dispatch('json_text_at', 'cod360')(texts_expr, paths.index(path) + 1)) }}
+    {{ return(adapter.dispatch('json_text_at', 'cod360')(texts, paths.index(path) + 1)) }}
 {%- endmacro %}
 
 {% macro default__json_text_at(texts_expr, position) -%}

@@ -25,20 +25,20 @@ extracted as (
 final_candidates as (
     select
         md5(
-            ({{ json_text_at('payload_texts', paths, '$.provider') }})
+            ({{ json_at(paths, '$.provider') }})
             || '|'
-            || ({{ json_text_at('payload_texts', paths, '$.message_id') }})
+            || ({{ json_at(paths, '$.message_id') }})
             || '|'
-            || ({{ json_text_at('payload_texts', paths, '$.event') }})
+            || ({{ json_at(paths, '$.event') }})
         ) as email_event_id,
-        {{ json_text_at('payload_texts', paths, '$.provider') }} as provider,
-        {{ json_text_at('payload_texts', paths, '$.message_id') }} as message_id,
-        {{ json_text_at('payload_texts', paths, '$.event') }} as event_type,
-        lower(trim({{ json_text_at('payload_texts', paths, '$.recipient') }})) as recipient,
-        nullif({{ json_text_at('payload_texts', paths, '$.template') }}, '') as template_name,
-        nullif({{ json_text_at('payload_texts', paths, '$.order_ref') }}, '') as order_ref,
-        {{ iso_to_utc(json_text_at('payload_texts', paths, '$.event_time')) }} as event_at,
-        nullif({{ json_text_at('payload_texts', paths, '$.bounce_type') }}, '') as bounce_type,
+        {{ json_at(paths, '$.provider') }} as provider,
+        {{ json_at(paths, '$.message_id') }} as message_id,
+        {{ json_at(paths, '$.event') }} as event_type,
+        lower(trim({{ json_at(paths, '$.recipient') }})) as recipient,
+        nullif({{ json_at(paths, '$.template') }}, '') as template_name,
+        nullif({{ json_at(paths, '$.order_ref') }}, '') as order_ref,
+        {{ iso_to_utc(json_at(paths, '$.event_time')) }} as event_at,
+        nullif({{ json_at(paths, '$.bounce_type') }}, '') as bounce_type,
         record_id,
         source_file,
         line_number,

@@ -35,42 +35,42 @@ extracted as (
 
 final_candidates as (
     select
-        'prestashop:' || ({{ json_text_at('payload_texts', paths, '$.id') }}) as order_ref,
-        {{ json_text_at('payload_texts', paths, '$.id') }} as platform_order_id,
+        'prestashop:' || ({{ json_at(paths, '$.id') }}) as order_ref,
+        {{ json_at(paths, '$.id') }} as platform_order_id,
         'prestashop' as platform,
-        coalesce(nullif({{ json_text_at('payload_texts', paths, '$.reference') }}, ''), {{ json_text_at('payload_texts', paths, '$.id') }})
+        coalesce(nullif({{ json_at(paths, '$.reference') }}, ''), {{ json_at(paths, '$.id') }})
             as order_number,
-        {{ local_to_utc(json_text_at('payload_texts', paths, '$.date_add'), shop_tz) }} as placed_at,
-        {{ local_to_utc(json_text_at('payload_texts', paths, '$.date_upd'), shop_tz) }} as updated_at,
-        {{ json_text_at('payload_texts', paths, '$.current_state') }} as raw_status,
+        {{ local_to_utc(json_at(paths, '$.date_add'), shop_tz) }} as placed_at,
+        {{ local_to_utc(json_at(paths, '$.date_upd'), shop_tz) }} as updated_at,
+        {{ json_at(paths, '$.current_state') }} as raw_status,
         -- date_upd moves with any edit and the order carries no time per state (its
         -- history is another resource): the first snapshot showing a state dates it.
         cast(null as timestamp) as closed_at,
         cast(null as timestamp) as cancelled_at,
         cast(null as {{ dbt.type_string() }}) as cancel_reason,
         case
-            when lower({{ json_text_at('payload_texts', paths, '$.module') }}) = 'ps_cashondelivery' then 'cod'
-            when lower({{ json_text_at('payload_texts', paths, '$.payment') }}) like '%cash on delivery%' then 'cod'
+            when lower({{ json_at(paths, '$.module') }}) = 'ps_cashondelivery' then 'cod'
+            when lower({{ json_at(paths, '$.payment') }}) like '%cash on delivery%' then 'cod'
             else 'prepaid'
         end as payment_method,
         coalesce(
-            nullif({{ json_text_at('payload_texts', paths, '$.cod360_related.address_delivery.phone_mobile') }}, ''),
-            nullif({{ json_text_at('payload_texts', paths, '$.cod360_related.address_delivery.phone') }}, '')
+            nullif({{ json_at(paths, '$.cod360_related.address_delivery.phone_mobile') }}, ''),
+            nullif({{ json_at(paths, '$.cod360_related.address_delivery.phone') }}, '')
         ) as phone_raw,
-        nullif({{ json_text_at('payload_texts', paths, '$.cod360_related.customer.email') }}, '') as email,
+        nullif({{ json_at(paths, '$.cod360_related.customer.email') }}, '') as email,
         coalesce(
             nullif(trim(
-                coalesce({{ json_text_at('payload_texts', paths, '$.cod360_related.customer.firstname') }}, '') || ' '
-                || coalesce({{ json_text_at('payload_texts', paths, '$.cod360_related.customer.lastname') }}, '')
+                coalesce({{ json_at(paths, '$.cod360_related.customer.firstname') }}, '') || ' '
+                || coalesce({{ json_at(paths, '$.cod360_related.customer.lastname') }}, '')
             ), ''),
             nullif(trim(
-                coalesce({{ json_text_at('payload_texts', paths, '$.cod360_related.address_delivery.firstname') }}, '') || ' '
-                || coalesce({{ json_text_at('payload_texts', paths, '$.cod360_related.address_delivery.lastname') }}, '')
+                coalesce({{ json_at(paths, '$.cod360_related.address_delivery.firstname') }}, '') || ' '
+                || coalesce({{ json_at(paths, '$.cod360_related.address_delivery.lastname') }}, '')
             ), '')
         ) as customer_name,
-        nullif({{ json_text_at('payload_texts', paths, '$.cod360_related.address_delivery.city') }}, '') as city_raw,
-        nullif({{ json_text_at('payload_texts', paths, '$.cod360_related.address_delivery.address1') }}, '') as address,
-        cast({{ json_text_at('payload_texts', paths, '$.total_paid') }} as decimal(12, 2)) as total_amount,
+        nullif({{ json_at(paths, '$.cod360_related.address_delivery.city') }}, '') as city_raw,
+        nullif({{ json_at(paths, '$.cod360_related.address_delivery.address1') }}, '') as address,
+        cast({{ json_at(paths, '$.total_paid') }} as decimal(12, 2)) as total_amount,
         '{{ var("prestashop_shop_currency", "MAD") }}' as currency,
         {{ json_array_sum('payload', '$.associations.order_rows', 'product_quantity') }} as item_count,
         record_id,

@@ -46,61 +46,61 @@ extracted as (
 
 parsed as (
     select
-        'shopify:' || regexp_extract({{ json_text_at('payload_texts', paths, '$.id') }}, '([0-9]+)$', 1) as order_ref,
-        regexp_extract({{ json_text_at('payload_texts', paths, '$.id') }}, '([0-9]+)$', 1) as platform_order_id,
-        {{ json_text_at('payload_texts', paths, '$.name') }} as order_number,
-        {{ iso_to_utc(json_text_at('payload_texts', paths, '$.createdAt')) }} as placed_at,
-        {{ iso_to_utc(json_text_at('payload_texts', paths, '$.updatedAt')) }} as updated_at,
-        {{ iso_to_utc(json_text_at('payload_texts', paths, '$.cancelledAt')) }} as cancelled_at,
-        {{ iso_to_utc(json_text_at('payload_texts', paths, '$.closedAt')) }} as closed_at,
-        {{ json_text_at('payload_texts', paths, '$.cancelReason') }} as cancel_reason,
-        {{ json_text_at('payload_texts', paths, '$.displayFinancialStatus') }} as financial_status,
-        {{ json_text_at('payload_texts', paths, '$.displayFulfillmentStatus') }} as fulfillment_status,
+        'shopify:' || regexp_extract({{ json_at(paths, '$.id') }}, '([0-9]+)$', 1) as order_ref,
+        regexp_extract({{ json_at(paths, '$.id') }}, '([0-9]+)$', 1) as platform_order_id,
+        {{ json_at(paths, '$.name') }} as order_number,
+        {{ iso_to_utc(json_at(paths, '$.createdAt')) }} as placed_at,
+        {{ iso_to_utc(json_at(paths, '$.updatedAt')) }} as updated_at,
+        {{ iso_to_utc(json_at(paths, '$.cancelledAt')) }} as cancelled_at,
+        {{ iso_to_utc(json_at(paths, '$.closedAt')) }} as closed_at,
+        {{ json_at(paths, '$.cancelReason') }} as cancel_reason,
+        {{ json_at(paths, '$.displayFinancialStatus') }} as financial_status,
+        {{ json_at(paths, '$.displayFulfillmentStatus') }} as fulfillment_status,
         {%- for tag in ['cod-returned', 'cod-delivered', 'cod-cancelled', 'cod-unreachable', 'cod-confirmed'] %}
             {{ json_array_contains('payload', '$.tags', tag) }} as has_tag_{{ tag | replace('-', '_') }},
         {%- endfor %}
         {{ json_array_contains('payload', '$.paymentGatewayNames', 'Cash on Delivery (COD)') }} as has_cod_gateway,
         coalesce({{ json_array_length('payload', '$.paymentGatewayNames') }}, 0) as payment_gateway_count,
         coalesce(
-            {{ json_text_at('payload_texts', paths, '$.shippingAddress.phone') }},
-            {{ json_text_at('payload_texts', paths, '$.phone') }},
-            {{ json_text_at('payload_texts', paths, '$.customer.phone') }}
+            {{ json_at(paths, '$.shippingAddress.phone') }},
+            {{ json_at(paths, '$.phone') }},
+            {{ json_at(paths, '$.customer.phone') }}
         ) as phone_raw,
-        coalesce({{ json_text_at('payload_texts', paths, '$.email') }}, {{ json_text_at('payload_texts', paths, '$.customer.email') }}) as email,
+        coalesce({{ json_at(paths, '$.email') }}, {{ json_at(paths, '$.customer.email') }}) as email,
         trim(
             coalesce(
-                {{ json_text_at('payload_texts', paths, '$.shippingAddress.firstName') }},
-                {{ json_text_at('payload_texts', paths, '$.customer.firstName') }},
+                {{ json_at(paths, '$.shippingAddress.firstName') }},
+                {{ json_at(paths, '$.customer.firstName') }},
                 ''
             )
             || ' '
             || coalesce(
-                {{ json_text_at('payload_texts', paths, '$.shippingAddress.lastName') }},
-                {{ json_text_at('payload_texts', paths, '$.customer.lastName') }},
+                {{ json_at(paths, '$.shippingAddress.lastName') }},
+                {{ json_at(paths, '$.customer.lastName') }},
                 ''
             )
         ) as customer_name,
-        {{ json_text_at('payload_texts', paths, '$.shippingAddress.city') }} as city_raw,
-        {{ json_text_at('payload_texts', paths, '$.shippingAddress.address1') }} as address,
-        cast({{ json_text_at('payload_texts', paths, '$.totalPriceSet.shopMoney.amount') }} as decimal(12, 2)) as total_amount,
-        {{ json_text_at('payload_texts', paths, '$.totalPriceSet.shopMoney.currencyCode') }} as currency,
+        {{ json_at(paths, '$.shippingAddress.city') }} as city_raw,
+        {{ json_at(paths, '$.shippingAddress.address1') }} as address,
+        cast({{ json_at(paths, '$.totalPriceSet.shopMoney.amount') }} as decimal(12, 2)) as total_amount,
+        {{ json_at(paths, '$.totalPriceSet.shopMoney.currencyCode') }} as currency,
         {{ json_array_sum('payload', '$.lineItems.nodes', 'quantity') }} as item_count,
         -- The ad that brought the order: the UTM of the journey's last visit, else its first.
         coalesce(
-            {{ json_text_at('payload_texts', paths, '$.customerJourneySummary.lastVisit.utmParameters.source') }},
-            {{ json_text_at('payload_texts', paths, '$.customerJourneySummary.firstVisit.utmParameters.source') }}
+            {{ json_at(paths, '$.customerJourneySummary.lastVisit.utmParameters.source') }},
+            {{ json_at(paths, '$.customerJourneySummary.firstVisit.utmParameters.source') }}
         ) as utm_source,
         coalesce(
-            {{ json_text_at('payload_texts', paths, '$.customerJourneySummary.lastVisit.utmParameters.medium') }},
-            {{ json_text_at('payload_texts', paths, '$.customerJourneySummary.firstVisit.utmParameters.medium') }}
+            {{ json_at(paths, '$.customerJourneySummary.lastVisit.utmParameters.medium') }},
+            {{ json_at(paths, '$.customerJourneySummary.firstVisit.utmParameters.medium') }}
         ) as utm_medium,
         coalesce(
-            {{ json_text_at('payload_texts', paths, '$.customerJourneySummary.lastVisit.utmParameters.campaign') }},
-            {{ json_text_at('payload_texts', paths, '$.customerJourneySummary.firstVisit.utmParameters.campaign') }}
+            {{ json_at(paths, '$.customerJourneySummary.lastVisit.utmParameters.campaign') }},
+            {{ json_at(paths, '$.customerJourneySummary.firstVisit.utmParameters.campaign') }}
         ) as utm_campaign,
         coalesce(
-            {{ json_text_at('payload_texts', paths, '$.customerJourneySummary.lastVisit.utmParameters.content') }},
-            {{ json_text_at('payload_texts', paths, '$.customerJourneySummary.firstVisit.utmParameters.content') }}
+            {{ json_at(paths, '$.customerJourneySummary.lastVisit.utmParameters.content') }},
+            {{ json_at(paths, '$.customerJourneySummary.firstVisit.utmParameters.content') }}
         ) as utm_content,
         record_id,
         source_file,

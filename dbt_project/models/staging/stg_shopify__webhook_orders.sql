@@ -43,44 +43,44 @@ extracted as (
 
 parsed as (
     select
-        {{ json_text_at('payload_texts', paths, '$.id') }} as platform_order_id,
-        {{ json_text_at('payload_texts', paths, '$.name') }} as order_number,
-        {{ iso_to_utc(json_text_at('payload_texts', paths, '$.created_at')) }} as placed_at,
-        {{ iso_to_utc(json_text_at('payload_texts', paths, '$.updated_at')) }} as updated_at,
-        {{ iso_to_utc(json_text_at('payload_texts', paths, '$.cancelled_at')) }} as cancelled_at,
-        {{ iso_to_utc(json_text_at('payload_texts', paths, '$.closed_at')) }} as closed_at,
+        {{ json_at(paths, '$.id') }} as platform_order_id,
+        {{ json_at(paths, '$.name') }} as order_number,
+        {{ iso_to_utc(json_at(paths, '$.created_at')) }} as placed_at,
+        {{ iso_to_utc(json_at(paths, '$.updated_at')) }} as updated_at,
+        {{ iso_to_utc(json_at(paths, '$.cancelled_at')) }} as cancelled_at,
+        {{ iso_to_utc(json_at(paths, '$.closed_at')) }} as closed_at,
         -- REST writes the enum in lower case (`customer`), GraphQL in upper (`CUSTOMER`).
-        upper({{ json_text_at('payload_texts', paths, '$.cancel_reason') }}) as cancel_reason,
+        upper({{ json_at(paths, '$.cancel_reason') }}) as cancel_reason,
         -- REST: null (unfulfilled), `partial` or `fulfilled`; GraphQL's words below.
-        case lower(coalesce({{ json_text_at('payload_texts', paths, '$.fulfillment_status') }}, 'unfulfilled'))
+        case lower(coalesce({{ json_at(paths, '$.fulfillment_status') }}, 'unfulfilled'))
             when 'partial' then 'partially_fulfilled'
-            else lower(coalesce({{ json_text_at('payload_texts', paths, '$.fulfillment_status') }}, 'unfulfilled'))
+            else lower(coalesce({{ json_at(paths, '$.fulfillment_status') }}, 'unfulfilled'))
         end as fulfillment_status,
-        {{ json_text_at('payload_texts', paths, '$.tags') }} as tags,
-        coalesce({{ json_text_at('payload_texts', paths, '$.payment_gateway_names') }}, '[]') as payment_gateways,
+        {{ json_at(paths, '$.tags') }} as tags,
+        coalesce({{ json_at(paths, '$.payment_gateway_names') }}, '[]') as payment_gateways,
         coalesce(
-            {{ json_text_at('payload_texts', paths, '$.shipping_address.phone') }},
-            {{ json_text_at('payload_texts', paths, '$.phone') }},
-            {{ json_text_at('payload_texts', paths, '$.customer.phone') }}
+            {{ json_at(paths, '$.shipping_address.phone') }},
+            {{ json_at(paths, '$.phone') }},
+            {{ json_at(paths, '$.customer.phone') }}
         ) as phone_raw,
-        coalesce({{ json_text_at('payload_texts', paths, '$.email') }}, {{ json_text_at('payload_texts', paths, '$.customer.email') }}) as email,
+        coalesce({{ json_at(paths, '$.email') }}, {{ json_at(paths, '$.customer.email') }}) as email,
         trim(
             coalesce(
-                {{ json_text_at('payload_texts', paths, '$.shipping_address.first_name') }},
-                {{ json_text_at('payload_texts', paths, '$.customer.first_name') }},
+                {{ json_at(paths, '$.shipping_address.first_name') }},
+                {{ json_at(paths, '$.customer.first_name') }},
                 ''
             )
             || ' '
             || coalesce(
-                {{ json_text_at('payload_texts', paths, '$.shipping_address.last_name') }},
-                {{ json_text_at('payload_texts', paths, '$.customer.last_name') }},
+                {{ json_at(paths, '$.shipping_address.last_name') }},
+                {{ json_at(paths, '$.customer.last_name') }},
                 ''
             )
         ) as customer_name,
-        {{ json_text_at('payload_texts', paths, '$.shipping_address.city') }} as city_raw,
-        {{ json_text_at('payload_texts', paths, '$.shipping_address.address1') }} as address,
-        cast({{ json_text_at('payload_texts', paths, '$.total_price') }} as decimal(12, 2)) as total_amount,
-        {{ json_text_at('payload_texts', paths, '$.currency') }} as currency,
+        {{ json_at(paths, '$.shipping_address.city') }} as city_raw,
+        {{ json_at(paths, '$.shipping_address.address1') }} as address,
+        cast({{ json_at(paths, '$.total_price') }} as decimal(12, 2)) as total_amount,
+        {{ json_at(paths, '$.currency') }} as currency,
         {{ json_array_sum('payload', '$.line_items', 'quantity') }} as item_count,
         record_id,
         source_file,

@@ -37,18 +37,26 @@ status_fields as (
 
 parsed as (
     select
-        {{ json_text_at('status_texts', paths, '$.id') }} as message_id,
-        {{ json_text_at('status_texts', paths, '$.status') }} as status,
-        {{ epoch_to_utc(json_text_at('status_texts', paths, '$.timestamp')) }} as status_at,
-        {{ json_text_at('status_texts', paths, '$.recipient_id') }} as recipient_wa_id,
-        {{ json_text_at('status_texts', paths, '$.biz_opaque_callback_data') }} as callback_data,
-        regexp_extract({{ json_text_at('status_texts', paths, '$.biz_opaque_callback_data') }}, 'order_ref=([^&]+)', 1) as order_ref,
-        regexp_extract({{ json_text_at('status_texts', paths, '$.biz_opaque_callback_data') }}, 'template=([^&]+)', 1) as template_name,
-        regexp_extract({{ json_text_at('status_texts', paths, '$.biz_opaque_callback_data') }}, 'campaign=([^&]+)', 1) as campaign_id,
-        regexp_extract({{ json_text_at('status_texts', paths, '$.biz_opaque_callback_data') }}, 'outbox=([^&]+)', 1) as outbox_key,
-        try_cast({{ json_text_at('status_texts', paths, '$.errors[0].code') }} as integer) as error_code,
-        {{ json_text_at('status_texts', paths, '$.errors[0].title') }} as error_title,
-        {{ json_text_at('status_texts', paths, '$.conversation.origin.type') }} as conversation_category,
+        {{ json_at(paths, '$.id', 'status_texts') }} as message_id,
+        {{ json_at(paths, '$.status', 'status_texts') }} as status,
+        {{ epoch_to_utc(json_at(paths, '$.timestamp', 'status_texts')) }} as status_at,
+        {{ json_at(paths, '$.recipient_id', 'status_texts') }} as recipient_wa_id,
+        {{ json_at(paths, '$.biz_opaque_callback_data', 'status_texts') }} as callback_data,
+        regexp_extract(
+            {{ json_at(paths, '$.biz_opaque_callback_data', 'status_texts') }}, 'order_ref=([^&]+)', 1
+        ) as order_ref,
+        regexp_extract(
+            {{ json_at(paths, '$.biz_opaque_callback_data', 'status_texts') }}, 'template=([^&]+)', 1
+        ) as template_name,
+        regexp_extract(
+            {{ json_at(paths, '$.biz_opaque_callback_data', 'status_texts') }}, 'campaign=([^&]+)', 1
+        ) as campaign_id,
+        regexp_extract(
+            {{ json_at(paths, '$.biz_opaque_callback_data', 'status_texts') }}, 'outbox=([^&]+)', 1
+        ) as outbox_key,
+        try_cast({{ json_at(paths, '$.errors[0].code', 'status_texts') }} as integer) as error_code,
+        {{ json_at(paths, '$.errors[0].title', 'status_texts') }} as error_title,
+        {{ json_at(paths, '$.conversation.origin.type', 'status_texts') }} as conversation_category,
         record_id,
         source_file,
         line_number,

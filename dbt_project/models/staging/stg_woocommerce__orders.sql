@@ -55,41 +55,41 @@ attribution as (
 
 final_candidates as (
     select
-        'woocommerce:' || ({{ json_text_at('payload_texts', paths, '$.id') }}) as order_ref,
-        {{ json_text_at('payload_texts', paths, '$.id') }} as platform_order_id,
+        'woocommerce:' || ({{ json_at(paths, '$.id') }}) as order_ref,
+        {{ json_at(paths, '$.id') }} as platform_order_id,
         'woocommerce' as platform,
-        coalesce({{ json_text_at('payload_texts', paths, '$.number') }}, {{ json_text_at('payload_texts', paths, '$.id') }}) as order_number,
-        {{ naive_utc(json_text_at('payload_texts', paths, '$.date_created_gmt')) }} as placed_at,
-        {{ naive_utc(json_text_at('payload_texts', paths, '$.date_modified_gmt')) }} as updated_at,
-        lower({{ json_text_at('payload_texts', paths, '$.status') }}) as raw_status,
+        coalesce({{ json_at(paths, '$.number') }}, {{ json_at(paths, '$.id') }}) as order_number,
+        {{ naive_utc(json_at(paths, '$.date_created_gmt')) }} as placed_at,
+        {{ naive_utc(json_at(paths, '$.date_modified_gmt')) }} as updated_at,
+        lower({{ json_at(paths, '$.status') }}) as raw_status,
         -- WooCommerce's own completion time: a later edit moves date_modified, not this.
-        {{ naive_utc(json_text_at('payload_texts', paths, '$.date_completed_gmt')) }} as closed_at,
+        {{ naive_utc(json_at(paths, '$.date_completed_gmt')) }} as closed_at,
         cast(null as timestamp) as cancelled_at,
         cast(null as {{ dbt.type_string() }}) as cancel_reason,
-        case when lower({{ json_text_at('payload_texts', paths, '$.payment_method') }}) in ('cod', '') then 'cod' else 'prepaid' end
+        case when lower({{ json_at(paths, '$.payment_method') }}) in ('cod', '') then 'cod' else 'prepaid' end
             as payment_method,
         coalesce(
-            nullif({{ json_text_at('payload_texts', paths, '$.billing.phone') }}, ''),
-            nullif({{ json_text_at('payload_texts', paths, '$.shipping.phone') }}, '')
+            nullif({{ json_at(paths, '$.billing.phone') }}, ''),
+            nullif({{ json_at(paths, '$.shipping.phone') }}, '')
         )
             as phone_raw,
-        nullif({{ json_text_at('payload_texts', paths, '$.billing.email') }}, '') as email,
+        nullif({{ json_at(paths, '$.billing.email') }}, '') as email,
         nullif(trim(
-            coalesce({{ json_text_at('payload_texts', paths, '$.billing.first_name') }}, '')
+            coalesce({{ json_at(paths, '$.billing.first_name') }}, '')
             || ' '
-            || coalesce({{ json_text_at('payload_texts', paths, '$.billing.last_name') }}, '')
+            || coalesce({{ json_at(paths, '$.billing.last_name') }}, '')
         ), '') as customer_name,
         coalesce(
-            nullif({{ json_text_at('payload_texts', paths, '$.shipping.city') }}, ''), {{ json_text_at('payload_texts', paths, '$.billing.city') }}
+            nullif({{ json_at(paths, '$.shipping.city') }}, ''), {{ json_at(paths, '$.billing.city') }}
         )
             as city_raw,
         coalesce(
-            nullif({{ json_text_at('payload_texts', paths, '$.shipping.address_1') }}, ''),
-            {{ json_text_at('payload_texts', paths, '$.billing.address_1') }}
+            nullif({{ json_at(paths, '$.shipping.address_1') }}, ''),
+            {{ json_at(paths, '$.billing.address_1') }}
         )
             as address,
-        cast({{ json_text_at('payload_texts', paths, '$.total') }} as decimal(12, 2)) as total_amount,
-        {{ json_text_at('payload_texts', paths, '$.currency') }} as currency,
+        cast({{ json_at(paths, '$.total') }} as decimal(12, 2)) as total_amount,
+        {{ json_at(paths, '$.currency') }} as currency,
         {{ json_array_sum('extracted.payload', '$.line_items', 'quantity') }} as item_count,
         attribution.utm_source,
         attribution.utm_medium,

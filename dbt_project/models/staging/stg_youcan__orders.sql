@@ -34,13 +34,13 @@ extracted as (
 
 final_candidates as (
     select
-        'youcan:' || ({{ json_text_at('payload_texts', paths, '$.id') }}) as order_ref,
-        {{ json_text_at('payload_texts', paths, '$.id') }} as platform_order_id,
+        'youcan:' || ({{ json_at(paths, '$.id') }}) as order_ref,
+        {{ json_at(paths, '$.id') }} as platform_order_id,
         'youcan' as platform,
-        coalesce({{ json_text_at('payload_texts', paths, '$.ref') }}, {{ json_text_at('payload_texts', paths, '$.id') }}) as order_number,
-        {{ iso_to_utc(json_text_at('payload_texts', paths, '$.created_at')) }} as placed_at,
-        {{ iso_to_utc(json_text_at('payload_texts', paths, '$.updated_at')) }} as updated_at,
-        lower(coalesce({{ json_text_at('payload_texts', paths, '$.status_object.slug') }}, {{ json_text_at('payload_texts', paths, '$.status') }}))
+        coalesce({{ json_at(paths, '$.ref') }}, {{ json_at(paths, '$.id') }}) as order_number,
+        {{ iso_to_utc(json_at(paths, '$.created_at')) }} as placed_at,
+        {{ iso_to_utc(json_at(paths, '$.updated_at')) }} as updated_at,
+        lower(coalesce({{ json_at(paths, '$.status_object.slug') }}, {{ json_at(paths, '$.status') }}))
             as raw_status,
         -- The YouCan order entity carries no time per status: the first snapshot showing
         -- a status dates it (int_storefront_order_snapshots).
@@ -48,25 +48,25 @@ final_candidates as (
         cast(null as timestamp) as cancelled_at,
         cast(null as {{ dbt.type_string() }}) as cancel_reason,
         case
-            when lower(coalesce({{ json_text_at('payload_texts', paths, '$.payment.method') }}, 'cod')) = 'cod' then 'cod' else
+            when lower(coalesce({{ json_at(paths, '$.payment.method') }}, 'cod')) = 'cod' then 'cod' else
                 'prepaid'
         end
             as payment_method,
-        coalesce({{ json_text_at('payload_texts', paths, '$.customer.phone') }}, {{ json_text_at('payload_texts', paths, '$.shipping.address.phone') }})
+        coalesce({{ json_at(paths, '$.customer.phone') }}, {{ json_at(paths, '$.shipping.address.phone') }})
             as phone_raw,
-        nullif({{ json_text_at('payload_texts', paths, '$.customer.email') }}, '') as email,
+        nullif({{ json_at(paths, '$.customer.email') }}, '') as email,
         coalesce(
-            nullif({{ json_text_at('payload_texts', paths, '$.customer.full_name') }}, ''),
+            nullif({{ json_at(paths, '$.customer.full_name') }}, ''),
             nullif(trim(
-                coalesce({{ json_text_at('payload_texts', paths, '$.customer.first_name') }}, '') || ' '
-                || coalesce({{ json_text_at('payload_texts', paths, '$.customer.last_name') }}, '')
+                coalesce({{ json_at(paths, '$.customer.first_name') }}, '') || ' '
+                || coalesce({{ json_at(paths, '$.customer.last_name') }}, '')
             ), '')
         ) as customer_name,
-        coalesce({{ json_text_at('payload_texts', paths, '$.shipping.address.city') }}, {{ json_text_at('payload_texts', paths, '$.customer.city') }})
+        coalesce({{ json_at(paths, '$.shipping.address.city') }}, {{ json_at(paths, '$.customer.city') }})
             as city_raw,
-        {{ json_text_at('payload_texts', paths, '$.shipping.address.first_line') }} as address,
-        cast({{ json_text_at('payload_texts', paths, '$.total') }} as decimal(12, 2)) as total_amount,
-        {{ json_text_at('payload_texts', paths, '$.currency') }} as currency,
+        {{ json_at(paths, '$.shipping.address.first_line') }} as address,
+        cast({{ json_at(paths, '$.total') }} as decimal(12, 2)) as total_amount,
+        {{ json_at(paths, '$.currency') }} as currency,
         {{ json_array_sum('payload', '$.variants', 'quantity') }} as item_count,
         record_id,
         source_file,

@@ -35,36 +35,36 @@ extracted as (
 
 parsed as (
     select
-        'lightfunnels:' || ({{ json_text_at('payload_texts', paths, '$._id') }}) as order_ref,
-        {{ json_text_at('payload_texts', paths, '$._id') }} as platform_order_id,
-        coalesce({{ json_text_at('payload_texts', paths, '$.name') }}, {{ json_text_at('payload_texts', paths, '$._id') }}) as order_number,
-        {{ naive_or_iso_to_utc(json_text_at('payload_texts', paths, '$.created_at')) }} as placed_at,
-        {{ naive_or_iso_to_utc(json_text_at('payload_texts', paths, '$.updated_at')) }} as updated_at,
-        nullif({{ json_text_at('payload_texts', paths, '$.cancelled_at') }}, '') as cancelled_at_raw,
-        lower(coalesce(nullif({{ json_text_at('payload_texts', paths, '$.financial_status') }}, ''), 'pending')) as financial_status,
-        lower(coalesce(nullif({{ json_text_at('payload_texts', paths, '$.fulfillment_status') }}, ''), 'unfulfilled'))
+        'lightfunnels:' || ({{ json_at(paths, '$._id') }}) as order_ref,
+        {{ json_at(paths, '$._id') }} as platform_order_id,
+        coalesce({{ json_at(paths, '$.name') }}, {{ json_at(paths, '$._id') }}) as order_number,
+        {{ naive_or_iso_to_utc(json_at(paths, '$.created_at')) }} as placed_at,
+        {{ naive_or_iso_to_utc(json_at(paths, '$.updated_at')) }} as updated_at,
+        nullif({{ json_at(paths, '$.cancelled_at') }}, '') as cancelled_at_raw,
+        lower(coalesce(nullif({{ json_at(paths, '$.financial_status') }}, ''), 'pending')) as financial_status,
+        lower(coalesce(nullif({{ json_at(paths, '$.fulfillment_status') }}, ''), 'unfulfilled'))
             as fulfillment_status,
         coalesce(
-            nullif({{ json_text_at('payload_texts', paths, '$.shipping_address.phone') }}, ''),
-            nullif({{ json_text_at('payload_texts', paths, '$.phone') }}, ''),
-            nullif({{ json_text_at('payload_texts', paths, '$.customer.phone') }}, '')
+            nullif({{ json_at(paths, '$.shipping_address.phone') }}, ''),
+            nullif({{ json_at(paths, '$.phone') }}, ''),
+            nullif({{ json_at(paths, '$.customer.phone') }}, '')
         ) as phone_raw,
         coalesce(
-            nullif({{ json_text_at('payload_texts', paths, '$.email') }}, ''),
-            nullif({{ json_text_at('payload_texts', paths, '$.customer.email') }}, '')
+            nullif({{ json_at(paths, '$.email') }}, ''),
+            nullif({{ json_at(paths, '$.customer.email') }}, '')
         )
             as email,
         coalesce(
             nullif(trim(
-                coalesce({{ json_text_at('payload_texts', paths, '$.shipping_address.first_name') }}, '') || ' '
-                || coalesce({{ json_text_at('payload_texts', paths, '$.shipping_address.last_name') }}, '')
+                coalesce({{ json_at(paths, '$.shipping_address.first_name') }}, '') || ' '
+                || coalesce({{ json_at(paths, '$.shipping_address.last_name') }}, '')
             ), ''),
-            nullif({{ json_text_at('payload_texts', paths, '$.customer.full_name') }}, '')
+            nullif({{ json_at(paths, '$.customer.full_name') }}, '')
         ) as customer_name,
-        nullif({{ json_text_at('payload_texts', paths, '$.shipping_address.city') }}, '') as city_raw,
-        nullif({{ json_text_at('payload_texts', paths, '$.shipping_address.line1') }}, '') as address,
-        cast({{ json_text_at('payload_texts', paths, '$.total') }} as decimal(12, 2)) as total_amount,
-        {{ json_text_at('payload_texts', paths, '$.currency') }} as currency,
+        nullif({{ json_at(paths, '$.shipping_address.city') }}, '') as city_raw,
+        nullif({{ json_at(paths, '$.shipping_address.line1') }}, '') as address,
+        cast({{ json_at(paths, '$.total') }} as decimal(12, 2)) as total_amount,
+        {{ json_at(paths, '$.currency') }} as currency,
         coalesce({{ json_array_length('payload', '$.items') }}, 0) as item_count,
         record_id,
         source_file,

@@ -25,20 +25,20 @@ extracted as (
 parsed as (
     select
         md5(
-            ({{ json_text_at('payload_texts', paths, '$.provider') }})
+            ({{ json_at(paths, '$.provider') }})
             || '|'
-            || ({{ json_text_at('payload_texts', paths, '$.message_id') }})
+            || ({{ json_at(paths, '$.message_id') }})
             || '|'
-            || ({{ json_text_at('payload_texts', paths, '$.status') }})
+            || ({{ json_at(paths, '$.status') }})
         ) as sms_event_id,
-        {{ json_text_at('payload_texts', paths, '$.provider') }} as provider,
-        {{ json_text_at('payload_texts', paths, '$.message_id') }} as message_id,
-        {{ json_text_at('payload_texts', paths, '$.direction') }} as direction,
-        {{ json_text_at('payload_texts', paths, '$.phone') }} as phone_raw,
-        {{ json_text_at('payload_texts', paths, '$.status') }} as status,
-        {{ iso_to_utc(json_text_at('payload_texts', paths, '$.event_time')) }} as event_at,
-        {{ json_text_at('payload_texts', paths, '$.body') }} as body,
-        nullif({{ json_text_at('payload_texts', paths, '$.order_ref') }}, '') as order_ref,
+        {{ json_at(paths, '$.provider') }} as provider,
+        {{ json_at(paths, '$.message_id') }} as message_id,
+        {{ json_at(paths, '$.direction') }} as direction,
+        {{ json_at(paths, '$.phone') }} as phone_raw,
+        {{ json_at(paths, '$.status') }} as status,
+        {{ iso_to_utc(json_at(paths, '$.event_time')) }} as event_at,
+        {{ json_at(paths, '$.body') }} as body,
+        nullif({{ json_at(paths, '$.order_ref') }}, '') as order_ref,
         record_id,
         source_file,
         line_number,

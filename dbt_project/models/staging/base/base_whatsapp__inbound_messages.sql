@@ -39,20 +39,21 @@ message_fields as (
 
 parsed as (
     select
-        {{ json_text_at('message_texts', paths, '$.id') }} as inbound_message_id,
-        {{ json_text_at('message_texts', paths, '$.from') }} as sender_wa_id,
-        {{ epoch_to_utc(json_text_at('message_texts', paths, '$.timestamp')) }} as received_at,
-        {{ json_text_at('message_texts', paths, '$.type') }} as message_type,
-        {{ json_text_at('message_texts', paths, '$.text.body') }} as text_body,
+        {{ json_at(paths, '$.id', 'message_texts') }} as inbound_message_id,
+        {{ json_at(paths, '$.from', 'message_texts') }} as sender_wa_id,
+        {{ epoch_to_utc(json_at(paths, '$.timestamp', 'message_texts')) }} as received_at,
+        {{ json_at(paths, '$.type', 'message_texts') }} as message_type,
+        {{ json_at(paths, '$.text.body', 'message_texts') }} as text_body,
         coalesce(
-            {{ json_text_at('message_texts', paths, '$.button.payload') }},
-            {{ json_text_at('message_texts', paths, '$.interactive.button_reply.id') }}
+            {{ json_at(paths, '$.button.payload', 'message_texts') }},
+            {{ json_at(paths, '$.interactive.button_reply.id', 'message_texts') }}
         ) as button_payload,
         coalesce(
-            {{ json_text_at('message_texts', paths, '$.button.text') }}, {{ json_text_at('message_texts', paths, '$.interactive.button_reply.title') }}
+            {{ json_at(paths, '$.button.text', 'message_texts') }},
+            {{ json_at(paths, '$.interactive.button_reply.title', 'message_texts') }}
         )
             as button_text,
-        {{ json_text_at('message_texts', paths, '$.context.id') }} as replied_to_message_id,
+        {{ json_at(paths, '$.context.id', 'message_texts') }} as replied_to_message_id,
         record_id,
         source_file,
         line_number,
